@@ -1,0 +1,69 @@
+/**
+ * Helper registry: helper implementations keyed by Linux helper ID. A helper takes r1..r5
+ * as unsigned 64-bit BigInts plus the environment of the running program and returns r0.
+ * Engines look helpers up once at load time; the JIT may replace well-known helpers with
+ * code generated inside WebAssembly (see HelperImpl.wasm) so the hot path never calls JS.
+ */
+import { BpfError } from '../errors.js';
+import type { AddressSpace } from '../vm/memory.js';
+import { BPF_FUNC, HELPERS } from './ids.js';
+
+/** HelperEnv is what a helper sees of the running program. */
+export interface HelperEnv {
+  readonly space: AddressSpace;
+  /** check throws an E_MEM BpfError when [addr, addr+len) is not accessible in checked mode. */
+  check(addr: number, len: number, write: boolean): void;
+  /** cpu is the index of the execution context (worker) running the program. */
+  readonly cpu: number;
+}
+
+/** HelperFn implements a helper: r1..r5 in, r0 out (all unsigned 64-bit). */
+export type HelperFn = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, env: HelperEnv) => bigint;
+
+/** HelperImpl is a registered helper. */
+export interface HelperImpl {
+  id: number;
+  name: string;
+  fn: HelperFn;
+}
+
+/** HelperRegistry maps helper IDs to implementations. */
+export class HelperRegistry {
+  private readonly byId = new Map<number, HelperImpl>();
+
+  /** register adds or replaces the helper `idOrName` (kernel ID or name without bpf_). */
+  register(idOrName: number | string, fn: HelperFn): this {
+    const id = typeof idOrName === 'number' ? idOrName : helperId(idOrName);
+    const name = HELPERS[id]?.name ?? `helper_${id}`;
+    this.byId.set(id, { id, name, fn });
+    return this;
+  }
+
+  /** get returns the helper with this ID, or undefined. */
+  get(id: number): HelperImpl | undefined {
+    return this.byId.get(id);
+  }
+
+  /** has tells whether a helper is registered. */
+  has(id: number): boolean {
+    return this.byId.has(id);
+  }
+
+  /** ids lists the registered helper IDs. */
+  ids(): number[] {
+    return [...this.byId.keys()].sort((a, b) => a - b);
+  }
+}
+
+/** helperId returns the kernel ID of a helper name (with or without the bpf_ prefix). */
+export function helperId(name: string): number {
+  const n = name.replace(/^bpf_/, '');
+  const id = (BPF_FUNC as Record<string, number>)[n];
+  if (id === undefined) throw new BpfError('E_HELPER', `unknown helper ${name}`);
+  return id;
+}
+
+/** helperName returns the name of a helper ID, e.g. "map_lookup_elem". */
+export function helperName(id: number): string {
+  return HELPERS[id]?.name ?? `helper_${id}`;
+}

@@ -1,0 +1,7 @@
+/**
+ * tsbpf core: platform-neutral eBPF (no Node APIs; runs in a browser).
+ */
+export * from './errors.js';
+export * from './isa/index.js';
+export * from './helpers/index.js';
+export * from './vm/index.js';

@@ -1,0 +1,7 @@
+/**
+ * vm: the address space (one WebAssembly.Memory), stacks, execution contexts, the engine
+ * contract and the reference interpreter.
+ */
+export * from './memory.js';
+export * from './engine.js';
+export * from './context.js';
