@@ -1,0 +1,61 @@
+/**
+ * The tsbpf command line: bpftool words where they exist. Dispatches the first word to a
+ * command handler; every error is printed as "Error: ..." with a non-zero exit, never a crash.
+ */
+import { isBpfError } from '../core/errors.js';
+import { asmCommand, disasmCommand } from './commands/asm.js';
+import { conformancePlugin } from './commands/conformance.js';
+import { progCommand } from './commands/prog.js';
+import { demoCommand } from './commands/demo.js';
+import { processIo, type CliIo, type CommandHandler } from './io.js';
+
+const HELP = `Usage: tsbpf COMMAND ...
+
+Commands:
+  asm FILE [-o OUT]                 assemble eBPF text (llvm-objdump or ubpf syntax)
+  disasm FILE                       print the llvm-objdump-style disassembly of a program
+  prog run FILE [options]           run a program (see: tsbpf prog help)
+  conformance-plugin [--engine E] MEMORY_HEX
+                                    plugin for the eBPF conformance runner (program hex on stdin)
+  demo                              assemble and run an example program
+  help                              this text
+`;
+
+const COMMANDS: Record<string, CommandHandler> = {
+  asm: asmCommand,
+  disasm: disasmCommand,
+  prog: progCommand,
+  'conformance-plugin': conformancePlugin,
+  demo: demoCommand,
+};
+
+/** registerCommand adds a command handler (used to plug in commands from other parts). */
+export function registerCommand(name: string, handler: CommandHandler): void {
+  COMMANDS[name] = handler;
+}
+
+/** main runs the CLI with `argv` (without node and script) and returns the exit status. */
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
+    io.stdout(HELP);
+    return cmd === undefined ? 1 : 0;
+  }
+  const handler = COMMANDS[cmd];
+  if (!handler) {
+    io.stderr(`Error: unknown command "${cmd}"\n${HELP}`);
+    return 1;
+  }
+  try {
+    return await handler(rest, io);
+  } catch (e) {
+    io.stderr(`Error: ${describe(e)}\n`);
+    return isBpfError(e) ? 2 : 3;
+  }
+}
+
+function describe(e: unknown): string {
+  if (isBpfError(e)) return `${e.message} [${e.code}]`;
+  if (e instanceof Error) return (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? e.message : e.message;
+  return String(e);
+}
