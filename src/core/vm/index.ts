@@ -5,3 +5,4 @@
 export * from './memory.js';
 export * from './engine.js';
 export * from './context.js';
+export * from './xdp.js';
