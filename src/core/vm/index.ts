@@ -6,3 +6,4 @@ export * from './memory.js';
 export * from './engine.js';
 export * from './context.js';
 export * from './xdp.js';
+export * from './interpreter.js';
