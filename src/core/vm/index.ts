@@ -7,3 +7,4 @@ export * from './engine.js';
 export * from './context.js';
 export * from './xdp.js';
 export * from './interpreter.js';
+export * from './debugger.js';

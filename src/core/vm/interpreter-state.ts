@@ -318,15 +318,18 @@ export function div32(r: Int32Array, d: number, b: number, signed: boolean, mod:
   }
 }
 
-/** mul64 computes dst *= b modulo 2^64 with 16-bit partial products (exact in doubles). */
+/**
+ * mul64 computes dst *= b modulo 2^64: Math.imul gives the low word; the high word of the
+ * 32x32 product is assembled from 16-bit partial products (all below 2^33, exact), plus the
+ * two cross terms whose low 32 bits are all that matters.
+ */
 export function mul64(r: Int32Array, d: number, blo: number, bhi: number): void {
   const alo = r[d], ahi = r[d + 1];
   const a0 = alo & 0xffff, a1 = alo >>> 16, b0 = blo & 0xffff, b1 = blo >>> 16;
-  const mid = a0 * b1 + a1 * b0;
-  const low = a0 * b0 + (mid % 65536) * 65536;
-  const carry = Math.floor(low / 4294967296);
-  const high = a1 * b1 + Math.floor(mid / 65536) + carry;
-  r[d] = low | 0;
+  const m1 = a1 * b0, m2 = a0 * b1;
+  const t = ((a0 * b0) >>> 16) + (m1 & 0xffff) + (m2 & 0xffff);
+  const high = a1 * b1 + (m1 >>> 16) + (m2 >>> 16) + (t >>> 16);
+  r[d] = Math.imul(alo, blo);
   r[d + 1] = (high + Math.imul(alo, bhi) + Math.imul(ahi, blo)) | 0;
 }
 
