@@ -21,28 +21,39 @@ export interface AsmResult {
   lines: number[];
 }
 
+/** AsmOptions tunes the assembler. */
+export interface AsmOptions {
+  /**
+   * Byte order of pasted llvm-objdump byte columns (default little-endian; a pasted
+   * `file format elf64-bpfeb` header line switches to big-endian by itself).
+   */
+  littleEndian?: boolean;
+}
+
 interface Pending { fixup: Fixup; pc: number; line: number }
 
 /** assemble turns assembly text into a program; errors are BpfError('E_ASM') with line and column. */
-export function assemble(text: string): Program {
-  return assembleDetailed(text).prog;
+export function assemble(text: string, opts: AsmOptions = {}): Program {
+  return assembleDetailed(text, opts).prog;
 }
 
 /** assembleDetailed is `assemble` that also returns labels and the slot -> line map. */
-export function assembleDetailed(text: string): AsmResult {
+export function assembleDetailed(text: string, opts: AsmOptions = {}): AsmResult {
+  let little = opts.littleEndian ?? true;
   const prog: Program = [];
   const labels = new Map<string, number>();
   const lines: number[] = [];
   const pending: Pending[] = [];
   text.split(/\r?\n/).forEach((src, idx) => {
     const line = idx + 1;
+    if (/file format elf64-bpf(eb|el)\b/.test(src)) little = src.includes('bpfel');
     const prep = prepareLine(src);
     for (const l of prep.labels) {
       if (labels.has(l.name)) throw asmError(`duplicate label '${l.name}'`, line, l.col);
       labels.set(l.name, prog.length);
     }
     if (!prep.text) return;
-    const stmt = statement(prep.text, prep.col, line, prep.bytes);
+    const stmt = statement(prep.text, prep.col, line, prep.bytes, little);
     if (stmt.fixup) pending.push({ fixup: stmt.fixup, pc: prog.length, line });
     for (const i of stmt.insns) {
       prog.push(i);
@@ -53,16 +64,16 @@ export function assembleDetailed(text: string): AsmResult {
   return { prog, labels, lines };
 }
 
-function statement(text: string, col: number, line: number, bytes?: number[]): Stmt {
+function statement(text: string, col: number, line: number, bytes: number[] | undefined, little: boolean): Stmt {
   if (text === '<unknown>') {
     if (!bytes) throw asmError("'<unknown>' needs the instruction bytes column", line, col);
-    return { insns: decode(Uint8Array.from(bytes)) };
+    return { insns: decode(Uint8Array.from(bytes), little) };
   }
   if (/^\.byte\b/i.test(text)) return rawBytes(text.slice(5), col + 5, line);
   const c = new Cursor(tokenize(text, col, line), line, col + text.length);
   const stmt = startsKernelSyntax(c) ? parseKernel(c) : parseUbpf(c);
   stmt.insns.forEach((i, k) => k === 0 && check(i, stmt, col, line));
-  return bytes ? fromBytes(stmt, bytes, col, line) : stmt;
+  return bytes ? fromBytes(stmt, bytes, col, line, little) : stmt;
 }
 
 function check(i: Insn, stmt: Stmt, col: number, line: number): void {
@@ -71,11 +82,11 @@ function check(i: Insn, stmt: Stmt, col: number, line: number): void {
 }
 
 /** fromBytes prefers an objdump byte column over the text, which may have lost details. */
-function fromBytes(stmt: Stmt, bytes: number[], col: number, line: number): Stmt {
+function fromBytes(stmt: Stmt, bytes: number[], col: number, line: number, little: boolean): Stmt {
   if (bytes.length !== stmt.insns.length * 8 || bytes[0] !== stmt.insns[0].code) {
     throw asmError('instruction text does not match its bytes column', line, col);
   }
-  return { insns: decode(Uint8Array.from(bytes)) };
+  return { insns: decode(Uint8Array.from(bytes), little) };
 }
 
 function rawBytes(list: string, col: number, line: number): Stmt {

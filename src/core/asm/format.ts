@@ -53,11 +53,14 @@ function validSecondHalf(i: Insn | undefined): boolean {
   return i !== undefined && i.code === 0 && i.dst === 0 && i.src === 0 && i.off === 0;
 }
 
+/** collectLabels names the jump targets that start a printed line (not the middle of lddw). */
 function collectLabels(prog: Program): Map<number, string> {
+  const starts = new Set<number>();
+  for (let pc = 0; pc < prog.length; pc += slotCount(prog, pc)) starts.add(pc);
   const targets = new Set<number>();
-  for (let pc = 0; pc < prog.length; pc += slotCount(prog, pc)) {
+  for (const pc of starts) {
     const t = printable(prog, pc) ? jumpTarget(prog[pc], pc) : null;
-    if (t !== null && t >= 0 && t < prog.length) targets.add(t);
+    if (t !== null && starts.has(t)) targets.add(t);
   }
   return new Map([...targets].sort((a, b) => a - b).map((t) => [t, `L${t}`]));
 }

@@ -6,7 +6,7 @@
  * See docs/asm.md for the full syntax.
  */
 export { assemble, assembleDetailed } from './assemble.js';
-export type { AsmResult } from './assemble.js';
+export type { AsmResult, AsmOptions } from './assemble.js';
 export { disassemble, formatInsn, slotCount } from './format.js';
 export type { DisasmOptions } from './format.js';
 export { isCanonical } from './canonical.js';
