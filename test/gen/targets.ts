@@ -1,0 +1,65 @@
+/**
+ * Fuzz targets: named pairs of executors checked against each other on generated programs.
+ * `kernel-interp` compares the Linux kernel with the reference interpreter. Other pairs (for
+ * example interp-vs-jit) plug in with `registerFuzzTarget(diffTarget(...))`.
+ */
+import type fc from 'fast-check';
+import { interpreter } from '../../src/core/vm/interpreter.js';
+import { checkSeed, diffSpec, type SeedReport } from './diff.js';
+import { engineExecutor, kernelExecutor, type Executor } from './exec.js';
+import { progSpecArb, type ProgSpec } from './spec.js';
+
+/** SeedChecker checks the program of one seed (shrinking mismatches when asked). */
+export type SeedChecker = (seed: number, shrink: boolean) => SeedReport;
+
+/** FuzzTarget is one differential fuzzing target. */
+export interface FuzzTarget {
+  name: string;
+  description: string;
+  /** available says whether the target can run here, and why not */
+  available(): { ok: boolean; reason: string };
+  /** prepare sets up the executors once and returns the per-seed checker */
+  prepare(): SeedChecker;
+}
+
+/** diffTarget builds a target that compares two executors on programs from `arb` (default progSpecArb()). */
+export function diffTarget(name: string, description: string, executors: () => [Executor, Executor],
+  arb: fc.Arbitrary<ProgSpec> = progSpecArb()): FuzzTarget {
+  let pair: [Executor, Executor] | null = null;
+  const get = (): [Executor, Executor] => (pair ??= executors());
+  return {
+    name,
+    description,
+    available() {
+      for (const e of get()) {
+        const a = e.available();
+        if (!a.ok) return { ok: false, reason: `${e.name}: ${a.reason}` };
+      }
+      return { ok: true, reason: 'available' };
+    },
+    prepare() {
+      const [x, y] = get();
+      return (seed, shrink) => checkSeed(seed, arb, (s) => diffSpec(s, x, y), shrink);
+    },
+  };
+}
+
+const targets = new Map<string, FuzzTarget>();
+
+/** registerFuzzTarget adds (or replaces) a target by name. */
+export function registerFuzzTarget(t: FuzzTarget): void {
+  targets.set(t.name, t);
+}
+
+/** fuzzTargets lists the registered targets. */
+export function fuzzTargets(): FuzzTarget[] {
+  return [...targets.values()];
+}
+
+/** fuzzTarget finds a target by name. */
+export function fuzzTarget(name: string): FuzzTarget | undefined {
+  return targets.get(name);
+}
+
+registerFuzzTarget(diffTarget('kernel-interp', 'Linux kernel (BPF_PROG_TEST_RUN, XDP) vs the reference interpreter',
+  () => [kernelExecutor(), engineExecutor(interpreter)]));
