@@ -1,0 +1,103 @@
+/**
+ * compile: eBPF program -> WebAssembly module bytes. One Wasm function per entry point (the
+ * program start and every bpf-to-bpf call target), each covering the blocks it reaches, plus
+ * the checked-mode `region` function. Imports and exports are described in layout.ts.
+ */
+import type { Program } from '../isa/instruction.js';
+import * as o from '../isa/opcodes.js';
+import { buildCfg, funcGraph } from './cfg.js';
+import { stackify } from './stackify.js';
+import { Code, ModuleBuilder } from './wasm/encoder.js';
+import { I32, I64, Op } from './wasm/ops.js';
+import { FuncGen } from './gen-func.js';
+import {
+  CB_NREGIONS, CB_REGIONS, F_MEM, type GenOptions, type ModuleIndices, PARAMS, REGION_ENTRY, allocLocals,
+} from './layout.js';
+
+/** Compiled is the output of compile: the module bytes and what its imports need. */
+export interface Compiled {
+  bytes: Uint8Array;
+  /** helper IDs the module imports as env.h<ID> */
+  helperIds: number[];
+}
+
+const REGS6 = [I64, I64, I64, I64, I64, I64];
+
+/** entryPoints lists slot 0 and every bpf-to-bpf call target. */
+export function entryPoints(prog: Program, halves: Set<number>): number[] {
+  const set = new Set([0]);
+  prog.forEach((i, pc) => {
+    if (!halves.has(pc) && i.code === (o.BPF_JMP | o.BPF_CALL) && i.src === o.BPF_PSEUDO_CALL) set.add(pc + 1 + i.imm);
+  });
+  return [...set].sort((a, b) => a - b);
+}
+
+function helperIds(prog: Program, halves: Set<number>): number[] {
+  const set = new Set<number>();
+  prog.forEach((i, pc) => {
+    if (!halves.has(pc) && i.code === (o.BPF_JMP | o.BPF_CALL) && i.src === 0) set.add(i.imm);
+  });
+  return [...set].sort((a, b) => a - b);
+}
+
+/** compile generates the module for a validated program (`halves` from validate()). */
+export function compile(prog: Program, halves: Set<number>, opts: GenOptions): Compiled {
+  const mb = new ModuleBuilder();
+  mb.importMemory({ module: 'env', name: 'memory', minPages: 0, maxPages: opts.shared ? 65536 : undefined, shared: opts.shared });
+  const hids = helperIds(prog, halves);
+  const m: ModuleIndices = {
+    fault: mb.importFunc('env', 'fault', [I32, I32, I64, I32], []),
+    ldabsExit: mb.importFunc('env', 'ldabsExit', [], []),
+    callx: mb.importFunc('env', 'callx', [I64, ...REGS6.slice(1), I32], [I64]),
+    helpers: new Map(hids.map((id) => [id, mb.importFunc('env', `h${id}`, [...REGS6.slice(1), I32], [I64])])),
+    gStackBase: mb.importGlobal('env', 'stackBase', I64),
+    gCb: mb.importGlobal('env', 'cb', I32),
+    gBudget: 0,
+    region: 0,
+    funcs: new Map(),
+  };
+  m.gBudget = mb.global(I64, 0);
+  mb.exportGlobal('budget', m.gBudget);
+  m.region = mb.declareFunc([I64, I32, I32, I32], []);
+  const entries = entryPoints(prog, halves);
+  for (const e of entries) m.funcs.set(e, mb.declareFunc(REGS6, REGS6));
+  mb.exportFunc('main', m.funcs.get(0)!);
+  mb.defineFunc(m.region, regionBody(m));
+  const cfg = buildCfg(prog, halves, entries);
+  const lastInsn = halves.has(prog.length - 1) ? prog.length - 2 : prog.length - 1;
+  for (const e of entries) {
+    const code = new Code(PARAMS);
+    const L = allocLocals(code, I64, I32);
+    const gen = new FuncGen({ c: code, L, m, o: opts, prog }, halves, lastInsn);
+    stackify(code, cfg, funcGraph(cfg, cfg.blockOf[e]), gen);
+    mb.defineFunc(m.funcs.get(e)!, code);
+  }
+  return { bytes: mb.encode(), helperIds: hids };
+}
+
+/**
+ * regionBody: region(a i64, size i32, perm i32, insn i32) returns when [a, a+size) lies in
+ * one extra region with `perm`, and faults E_MEM otherwise. Addresses >= 2^32 are in none.
+ */
+function regionBody(m: ModuleIndices): Code {
+  const c = new Code(4);
+  const A = 0, SIZE = 1, PERM = 2, INSN = 3;
+  const p = c.local(I32), n = c.local(I32);
+  c.block();
+  c.get(A).i64(0xffffffffn).op(Op.i64_gt_u, Op.br_if).u32(0);
+  c.gget(m.gCb).mem(Op.i32_load, 2, CB_NREGIONS).set(n);
+  c.gget(m.gCb).mem(Op.i32_load, 2, CB_REGIONS).set(p);
+  c.loop();
+  c.get(n).op(Op.i32_eqz, Op.br_if).u32(1);
+  c.get(A).get(p).mem(Op.i64_load32_u, 2, 0).op(Op.i64_ge_u);
+  c.get(A).get(SIZE).op(Op.i64_extend_i32_u, Op.i64_add).get(p).mem(Op.i64_load32_u, 2, 4).op(Op.i64_le_u);
+  c.op(Op.i32_and);
+  c.get(p).mem(Op.i32_load, 2, 8).get(PERM).op(Op.i32_and).get(PERM).op(Op.i32_eq, Op.i32_and);
+  c.if().op(Op.return).end();
+  c.get(p).i32(REGION_ENTRY).op(Op.i32_add).set(p);
+  c.get(n).i32(1).op(Op.i32_sub).set(n);
+  c.br(0).end();
+  c.end();
+  c.i32(F_MEM).get(INSN).get(A).get(SIZE).call(m.fault).op(Op.unreachable);
+  return c;
+}

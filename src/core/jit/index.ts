@@ -1,0 +1,69 @@
+/**
+ * jit: the eBPF -> WebAssembly compiler engine ("jit"). `jit.load` validates the program,
+ * compiles it to a Wasm module (cached by program and mode), and instantiates it over the
+ * context's memory. Results and faults are identical to the reference interpreter's.
+ * See docs/jit.md for the design.
+ */
+import type { Program } from '../isa/instruction.js';
+import { encode } from '../isa/instruction.js';
+import { validate } from '../isa/validate.js';
+import type { Engine, EngineOptions, VmContext } from '../vm/engine.js';
+import { compile } from './compile.js';
+import { JitProgram } from './program.js';
+
+export { JitProgram } from './program.js';
+export { compile, entryPoints } from './compile.js';
+
+/** JitOptions extend EngineOptions with JIT-only switches. */
+export interface JitOptions extends EngineOptions {
+  /** count instructions against RunOptions.budget (default: on in checked mode, off in trusted mode) */
+  budget?: boolean;
+}
+
+interface CacheEntry {
+  module: WebAssembly.Module;
+  helperIds: number[];
+}
+
+const CACHE_LIMIT = 256;
+const cache = new Map<string, CacheEntry>();
+
+function cacheKey(prog: Program, checked: boolean, counting: boolean, shared: boolean): string {
+  const bytes = encode(prog);
+  let s = `${checked ? 'c' : 't'}${counting ? 'b' : 'n'}${shared ? 's' : 'p'}:`;
+  const dv = new DataView(bytes.buffer);
+  for (let k = 0; k < bytes.length; k += 4) s += String.fromCharCode(dv.getUint16(k, true), dv.getUint16(k + 2, true));
+  return s;
+}
+
+/** compileModule returns the (cached) module for a program in a mode. */
+export function compileModule(prog: Program, halves: Set<number>, checked: boolean, counting: boolean, shared: boolean): CacheEntry {
+  const key = cacheKey(prog, checked, counting, shared);
+  let e = cache.get(key);
+  if (e) {
+    cache.delete(key); // refresh its LRU position
+    cache.set(key, e);
+    return e;
+  }
+  const out = compile(prog, halves, { checked, budget: counting, shared });
+  e = { module: new WebAssembly.Module(out.bytes as Uint8Array<ArrayBuffer>), helperIds: out.helperIds };
+  cache.set(key, e);
+  if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  return e;
+}
+
+/** loadJit validates, compiles and instantiates `prog` for `ctx`. */
+export function loadJit(prog: Program, ctx: VmContext, opts: JitOptions = {}): JitProgram {
+  const halves = validate(prog);
+  const insns = prog.map((i) => ({ ...i }));
+  const checked = opts.checked ?? true;
+  const counting = opts.budget ?? checked;
+  const e = compileModule(insns, halves, checked, counting, ctx.space.shared);
+  return new JitProgram(insns, halves, e.module, e.helperIds, ctx, checked, counting);
+}
+
+/** jit is the WebAssembly JIT engine. */
+export const jit: Engine = {
+  name: 'jit',
+  load: loadJit,
+};

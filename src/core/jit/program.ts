@@ -1,0 +1,112 @@
+/**
+ * JitProgram: a compiled program instantiated for one VmContext. `run` sets up the control
+ * block and budget, calls the Wasm `main` with r1..r5 and r10, and maps every way a run can
+ * end (return, LD_ABS miss, fault import, Wasm trap) to the interpreter's results and errors.
+ */
+import { BpfError, isBpfError } from '../errors.js';
+import type { Program } from '../isa/instruction.js';
+import type { HelperEnv } from '../helpers/registry.js';
+import { DEFAULT_BUDGET, type LoadedProgram, type RunOptions, type RunResult, type VmContext } from '../vm/engine.js';
+import { type ContextRuntime, LDABS_EXIT, callHelperJs, callxId, contextRuntime, faultError, helperEnv } from './runtime.js';
+
+type MainFn = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, fp: bigint) => bigint[];
+
+/** BUDGET_CAP bounds the i64 budget counter (budgets beyond it never run out in practice). */
+const BUDGET_CAP = 2 ** 62;
+
+/** JitProgram is a program loaded by the JIT engine. */
+export class JitProgram implements LoadedProgram {
+  readonly insns: Program;
+  /** instance is the Wasm instance (exports: main, budget) */
+  readonly instance: WebAssembly.Instance;
+  private readonly main: MainFn;
+  private readonly budgetGlobal: WebAssembly.Global;
+  private readonly rt: ContextRuntime;
+  private readonly env: HelperEnv;
+
+  constructor(insns: Program, private readonly halves: Set<number>, module: WebAssembly.Module, helperIds: number[],
+    readonly ctx: VmContext, readonly checked: boolean, readonly counting: boolean) {
+    this.insns = insns;
+    this.rt = contextRuntime(ctx);
+    this.env = helperEnv(this.rt, checked);
+    this.instance = new WebAssembly.Instance(module, { env: this.imports(helperIds) as WebAssembly.ModuleImports });
+    this.main = this.instance.exports.main as unknown as MainFn;
+    this.budgetGlobal = this.instance.exports.budget as WebAssembly.Global;
+  }
+
+  private imports(helperIds: number[]): Record<string, unknown> {
+    const { rt, env, ctx } = this;
+    const imp: Record<string, unknown> = {
+      memory: ctx.space.memory,
+      stackBase: new WebAssembly.Global({ value: 'i64', mutable: false }, BigInt(ctx.stack.base)),
+      cb: new WebAssembly.Global({ value: 'i32', mutable: false }, rt.cb),
+      fault: (code: number, insn: number, addr: bigint, size: number) => {
+        throw faultError(rt, this.insns, this.halves, code, insn, addr, size);
+      },
+      ldabsExit: () => {
+        throw LDABS_EXIT;
+      },
+      callx: (id: bigint, a: bigint, b: bigint, c: bigint, d: bigint, e: bigint, insn: number) =>
+        callHelperJs(rt, env, callxId(id, insn), undefined, [a, b, c, d, e], insn),
+    };
+    for (const id of helperIds) {
+      const pre = ctx.helpers.get(id)?.fn;
+      imp[`h${id}`] = (a: bigint, b: bigint, c: bigint, d: bigint, e: bigint, insn: number) =>
+        callHelperJs(rt, env, id, pre, [a, b, c, d, e], insn);
+    }
+    return imp;
+  }
+
+  /** run executes the program once; faults throw BpfError. */
+  run(opts: RunOptions = {}): RunResult {
+    const args = opts.args ?? [];
+    const arg = (k: number): bigint => BigInt.asIntN(64, toBig(args[k] ?? 0n));
+    const budget = budgetOf(opts.budget);
+    const outerBudget = this.budgetGlobal.value as bigint;
+    this.rt.enter({
+      regions: opts.regions ?? [],
+      pktStart: opts.packet?.start ?? 0,
+      pktLen: opts.packet ? opts.packet.len : -1,
+      helperInsn: 0,
+    });
+    try {
+      if (this.checked) this.ctx.stack.resetFrame(0);
+      if (this.counting) this.budgetGlobal.value = BigInt(budget);
+      let r0: bigint;
+      try {
+        r0 = BigInt.asUintN(64, this.main(arg(0), arg(1), arg(2), arg(3), arg(4), BigInt(this.ctx.stack.top(0)))[0]);
+      } catch (e) {
+        if (e !== LDABS_EXIT) throw translate(e);
+        r0 = 0n;
+      }
+      const steps = this.counting ? budget - Number(this.budgetGlobal.value as bigint) : 0;
+      return { r0, steps };
+    } finally {
+      this.budgetGlobal.value = outerBudget;
+      this.rt.leave();
+    }
+  }
+}
+
+function toBig(v: bigint | number): bigint {
+  return typeof v === 'bigint' ? v : BigInt(Math.trunc(v));
+}
+
+/** budgetOf turns RunOptions.budget into a count the i64 counter can hold (as the interpreter reads it). */
+function budgetOf(b: number | undefined): number {
+  const v = b ?? DEFAULT_BUDGET;
+  if (Number.isNaN(v) || v >= BUDGET_CAP) return BUDGET_CAP;
+  return v < 0 ? 0 : Math.floor(v);
+}
+
+/** translate maps what escaped the Wasm code to a BpfError (traps are out-of-bounds accesses). */
+function translate(e: unknown): unknown {
+  if (isBpfError(e)) return e;
+  if (e instanceof WebAssembly.RuntimeError) {
+    return new BpfError('E_MEM', `memory access out of bounds (${e.message})`, {}, { cause: e });
+  }
+  if (e instanceof RangeError) {
+    return new BpfError('E_MEM', `out of resources: ${e.message}`, {}, { cause: e });
+  }
+  return e;
+}

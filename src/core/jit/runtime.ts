@@ -1,0 +1,189 @@
+/**
+ * The JavaScript side of JIT-compiled programs: the per-context control block (extra regions
+ * and packet of the current run), the imports a module instance needs (fault, helpers,
+ * callx, globals), and turning faults and traps into BpfErrors the way the interpreter does.
+ */
+import { BpfError, isBpfError } from '../errors.js';
+import type { Program } from '../isa/instruction.js';
+import type { HelperEnv } from '../helpers/registry.js';
+import { helperName } from '../helpers/registry.js';
+import type { VmContext } from '../vm/engine.js';
+import { PERM_R, PERM_W, STACK_SIZE, type Region } from '../vm/memory.js';
+import { CB_NREGIONS, CB_PKT_LEN, CB_PKT_START, CB_REGIONS, CB_SIZE, FAULT_CODES, F_BUDGET, F_CALL_DEPTH,
+  F_KFUNC, F_MEM, F_NO_EXIT, F_UNINIT, REGION_ENTRY } from './layout.js';
+
+/** RunFrame is the JS-visible state of one active run (nested runs stack up). */
+export interface RunFrame {
+  regions: readonly Region[];
+  pktStart: number;
+  pktLen: number;
+  /** call instruction of the helper running now (for HelperEnv.check errors) */
+  helperInsn: number;
+}
+
+/** ContextRuntime owns a context's control block and the stack of active runs. */
+export class ContextRuntime {
+  readonly cb: number;
+  private table = 0;
+  private capacity = 0;
+  readonly active: RunFrame[] = [];
+
+  constructor(readonly ctx: VmContext) {
+    this.cb = ctx.space.alloc(CB_SIZE, 16);
+  }
+
+  /** enter makes `f` the current run and writes its regions and packet to the control block. */
+  enter(f: RunFrame): void {
+    this.active.push(f);
+    this.write(f);
+  }
+
+  /** leave ends the current run, restoring the control block of an outer (nested-into) run. */
+  leave(): void {
+    this.active.pop();
+    const outer = this.active[this.active.length - 1];
+    if (outer) this.write(outer);
+  }
+
+  private write(f: RunFrame): void {
+    const space = this.ctx.space;
+    if (f.regions.length > this.capacity) {
+      this.capacity = Math.max(16, f.regions.length * 2);
+      this.table = space.alloc(this.capacity * REGION_ENTRY, 16);
+    }
+    const dv = space.dv;
+    dv.setInt32(this.cb + CB_NREGIONS, f.regions.length, true);
+    dv.setUint32(this.cb + CB_PKT_START, f.pktStart >>> 0, true);
+    dv.setInt32(this.cb + CB_PKT_LEN, f.pktLen, true);
+    dv.setUint32(this.cb + CB_REGIONS, this.table, true);
+    f.regions.forEach((r, k) => {
+      const e = this.table + k * REGION_ENTRY;
+      dv.setUint32(e, clampU32(r.start), true);
+      dv.setUint32(e + 4, clampU32(r.end), true);
+      dv.setUint32(e + 8, r.perm >>> 0, true);
+    });
+  }
+}
+
+function clampU32(x: number): number {
+  return Math.min(Math.max(Math.floor(x), 0), 0xffffffff);
+}
+
+const runtimes = new WeakMap<VmContext, ContextRuntime>();
+
+/** contextRuntime returns (creating once) the runtime of a context. */
+export function contextRuntime(ctx: VmContext): ContextRuntime {
+  let rt = runtimes.get(ctx);
+  if (!rt) {
+    rt = new ContextRuntime(ctx);
+    runtimes.set(ctx, rt);
+  }
+  return rt;
+}
+
+/** LDABS_EXIT is thrown (through Wasm) when LD_ABS/LD_IND misses in a subframe: r0 = 0. */
+export const LDABS_EXIT = { ldabsExit: true };
+
+/** current returns the innermost active run of the context. */
+function current(rt: ContextRuntime): RunFrame {
+  return rt.active[rt.active.length - 1];
+}
+
+/** stackAccess applies the stack rules of checked mode to [a, a+size) (true when on the stack). */
+function stackAccess(rt: ContextRuntime, a: number, size: number, write: boolean, insn: number): boolean {
+  const st = rt.ctx.stack;
+  if (a < st.base || a + size > st.base + STACK_SIZE) return false;
+  const u8 = rt.ctx.space.u8;
+  const s = a - st.base + st.shadow;
+  if (write) u8.fill(1, s, s + size);
+  else {
+    for (let k = 0; k < size; k++) if (u8[s + k] !== 1) throw uninit(insn, a + k);
+  }
+  return true;
+}
+
+function uninit(insn: number, address: number): BpfError {
+  return new BpfError('E_UNINIT_STACK', 'read of uninitialised stack', { insn, address });
+}
+
+/** helperEnv builds the HelperEnv of a loaded program (check applies to its current run). */
+export function helperEnv(rt: ContextRuntime, checked: boolean): HelperEnv {
+  return {
+    space: rt.ctx.space,
+    cpu: rt.ctx.cpu,
+    check(addr: number, len: number, write: boolean): void {
+      if (!checked || len <= 0) return;
+      const f = current(rt);
+      const perm = write ? PERM_W : PERM_R;
+      if (Number.isInteger(addr) && addr >= 0 && addr < 0x100000000) {
+        if (stackAccess(rt, addr, len, write, f.helperInsn)) return;
+        if (f.regions.some((r) => addr >= r.start && addr + len <= r.end && (r.perm & perm) === perm)) return;
+      }
+      throw new BpfError('E_MEM', `invalid memory access: ${write ? 'write' : 'read'} of ${len} bytes`, { insn: f.helperInsn, address: addr });
+    },
+  };
+}
+
+/** faultError builds the BpfError for a `fault` call from generated code. */
+export function faultError(rt: ContextRuntime, prog: Program, halves: Set<number>, code: number, insn: number,
+  addr: bigint, size: number): BpfError {
+  const address = Number(BigInt.asUintN(64, addr));
+  switch (code) {
+    case F_MEM:
+      return new BpfError(FAULT_CODES[code], `invalid memory access of ${size} bytes`, { insn, address });
+    case F_UNINIT: {
+      const st = rt.ctx.stack, u8 = rt.ctx.space.u8;
+      let k = 0;
+      while (k < size - 1 && u8[address - st.base + st.shadow + k] === 1) k++;
+      return uninit(insn, address + k);
+    }
+    case F_BUDGET:
+      return new BpfError('E_BUDGET', 'instruction budget exhausted', { insn: nthInsn(halves, insn, address) });
+    case F_NO_EXIT:
+      return new BpfError('E_NO_EXIT', 'execution ran past the last instruction', { insn });
+    case F_CALL_DEPTH:
+      return new BpfError('E_CALL_DEPTH', 'call depth exceeds 8 frames', { insn });
+    case F_KFUNC:
+      return new BpfError('E_HELPER', `kfunc calls are not supported (btf id ${Number(BigInt.asIntN(32, addr))})`, { insn });
+    default:
+      return new BpfError('EINVAL', `internal: unknown fault ${code} (program of ${prog.length} slots)`, { insn });
+  }
+}
+
+/** nthInsn is the slot of the instruction `n` instructions after `start` (lddw counts once). */
+function nthInsn(halves: Set<number>, start: number, n: number): number {
+  let pc = start;
+  for (let k = 0; k < n; k++) pc += halves.has(pc + 1) ? 2 : 1;
+  return pc;
+}
+
+/** callHelperJs runs helper `id` for generated code with the interpreter's error rules. */
+export function callHelperJs(rt: ContextRuntime, env: HelperEnv, id: number, preResolved: ((...a: never[]) => unknown) | undefined,
+  args: bigint[], insn: number): bigint {
+  const f = (preResolved ?? rt.ctx.helpers.get(id)?.fn) as ((...a: unknown[]) => unknown) | undefined;
+  if (!f) throw new BpfError('E_HELPER', `unknown helper ${id}`, { insn });
+  const frame = current(rt);
+  const saved = frame.helperInsn;
+  frame.helperInsn = insn;
+  let res: unknown;
+  try {
+    res = f(BigInt.asUintN(64, args[0]), BigInt.asUintN(64, args[1]), BigInt.asUintN(64, args[2]),
+      BigInt.asUintN(64, args[3]), BigInt.asUintN(64, args[4]), env);
+  } catch (e) {
+    if (isBpfError(e)) throw e.withContext({ insn });
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new BpfError('E_HELPER', `helper ${helperName(id)} failed: ${msg}`, { insn }, { cause: e });
+  } finally {
+    frame.helperInsn = saved;
+  }
+  if (typeof res === 'bigint') return res;
+  if (typeof res === 'number' && Number.isFinite(res)) return BigInt(Math.trunc(res));
+  throw new BpfError('E_HELPER', `helper ${helperName(id)} returned ${typeof res}, not a bigint`, { insn });
+}
+
+/** callxId validates a callx register value as a helper ID (E_ABI otherwise). */
+export function callxId(v: bigint, insn: number): number {
+  const u = BigInt.asUintN(64, v);
+  if (u >= 0x80000000n) throw new BpfError('E_ABI', `callx target 0x${u.toString(16)} is not a helper id`, { insn });
+  return Number(u);
+}

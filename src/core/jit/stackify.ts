@@ -1,0 +1,194 @@
+/**
+ * Stackifier: turns a function's arbitrary gotos into structured Wasm control flow.
+ *
+ * Reducible graphs use the dominator-tree algorithm of N. Ramsey, "Beyond Relooper" (ICFP
+ * 2022): each node's merge children (>= 2 forward in-edges) follow nested `block`s opened in
+ * the node, highest reverse-postorder number outermost; a loop header wraps its code in a
+ * `loop`; forward edges to merge nodes are `br`s to the block that precedes them, back edges
+ * `br`s to the loop, and other forward edges inline the (dominated) target.
+ *
+ * Irreducible graphs use a dispatch loop: a `pc` local, a `loop` around nested blocks entered
+ * through `br_table`; forward edges still branch directly, backward ones set `pc` and restart.
+ */
+import type { Code } from './wasm/encoder.js';
+import { I32 } from './wasm/ops.js';
+import { BasicBlock, Cfg, FuncGraph, OFF_END } from './cfg.js';
+
+/** BlockEmitter generates the code of single blocks; the stackifier does the control flow. */
+export interface BlockEmitter {
+  /** body emits the block's instructions except a cond/jump/exit terminator. */
+  body(b: BasicBlock): void;
+  /** cond pushes the i32 condition of the block's conditional jump. */
+  cond(b: BasicBlock): void;
+  /** exit emits the code for an `exit` terminator (never falls through). */
+  exit(b: BasicBlock): void;
+  /** noExit emits the fault for running past the end of the program (never falls through). */
+  noExit(b: BasicBlock): void;
+}
+
+type Label = { kind: 'block'; follow: number } | { kind: 'loop'; header: number } | { kind: 'if' };
+
+/** stackify emits the body of one function covering graph `g`. */
+export function stackify(code: Code, cfg: Cfg, g: FuncGraph, em: BlockEmitter): void {
+  if (g.reducible) new Structured(code, cfg, g, em).run();
+  else new Dispatch(code, cfg, g, em).run();
+  code.op(0x00); // unreachable: every path above ends in br/return/trap
+}
+
+class Structured {
+  private readonly ctx: Label[] = [];
+  private readonly merge = new Set<number>();
+  private readonly header = new Set<number>();
+  private readonly children = new Map<number, number[]>();
+
+  constructor(private readonly c: Code, private readonly cfg: Cfg, private readonly g: FuncGraph,
+    private readonly em: BlockEmitter) {
+    const fwd = new Map<number, Set<number>>();
+    for (const b of g.order) {
+      for (const s of cfg.blocks[b].succs) {
+        if (s < 0) continue;
+        if (g.rpo[s] <= g.rpo[b]) this.header.add(s);
+        else {
+          if (!fwd.has(s)) fwd.set(s, new Set());
+          fwd.get(s)!.add(b);
+        }
+      }
+    }
+    for (const [s, ps] of fwd) if (ps.size >= 2) this.merge.add(s);
+    for (const b of g.order.slice(1)) {
+      const d = g.idom[b];
+      if (!this.children.has(d)) this.children.set(d, []);
+      this.children.get(d)!.push(b);
+    }
+  }
+
+  run(): void {
+    this.doTree(this.g.order[0]);
+  }
+
+  private doTree(x: number): void {
+    const ys = (this.children.get(x) ?? []).filter((y) => this.merge.has(y))
+      .sort((a, b) => this.g.rpo[b] - this.g.rpo[a]);
+    if (this.header.has(x)) {
+      this.c.loop();
+      this.ctx.push({ kind: 'loop', header: x });
+      this.nodeWithin(x, ys, 0);
+      this.ctx.pop();
+      this.c.end();
+    } else {
+      this.nodeWithin(x, ys, 0);
+    }
+  }
+
+  private nodeWithin(x: number, ys: number[], i: number): void {
+    if (i < ys.length) {
+      this.c.block();
+      this.ctx.push({ kind: 'block', follow: ys[i] });
+      this.nodeWithin(x, ys, i + 1);
+      this.ctx.pop();
+      this.c.end();
+      this.doTree(ys[i]);
+      return;
+    }
+    const b = this.cfg.blocks[x];
+    this.em.body(b);
+    if (b.term === 'exit') this.em.exit(b);
+    else if (b.term === 'cond') this.condBranch(b);
+    else this.branch(b, b.succs[0]);
+  }
+
+  private condBranch(b: BasicBlock): void {
+    const [taken, fall] = b.succs;
+    if (taken === fall) return this.branch(b, taken);
+    this.em.cond(b);
+    const dt = this.depth(b, taken);
+    if (dt >= 0) {
+      this.c.op(0x0d).u32(dt); // br_if
+      return this.branch(b, fall);
+    }
+    const df = this.depth(b, fall);
+    if (df >= 0) {
+      this.c.op(0x45, 0x0d).u32(df); // i32.eqz; br_if
+      return this.branch(b, taken);
+    }
+    this.c.if();
+    this.ctx.push({ kind: 'if' });
+    this.branch(b, taken);
+    this.ctx.pop();
+    this.c.end();
+    this.branch(b, fall);
+  }
+
+  /** depth returns the br depth for an edge that is a branch, or -1 when it is inlined. */
+  private depth(src: BasicBlock, t: number): number {
+    if (t === OFF_END) return -1;
+    const back = this.g.rpo[t] <= this.g.rpo[src.id];
+    if (!back && !this.merge.has(t)) return -1;
+    for (let i = this.ctx.length - 1; i >= 0; i--) {
+      const l = this.ctx[i];
+      if (back ? l.kind === 'loop' && l.header === t : l.kind === 'block' && l.follow === t) {
+        return this.ctx.length - 1 - i;
+      }
+    }
+    throw new Error(`stackify: no label for edge ${src.id} -> ${t}`);
+  }
+
+  private branch(src: BasicBlock, t: number): void {
+    if (t === OFF_END) return this.em.noExit(src);
+    const d = this.depth(src, t);
+    if (d >= 0) this.c.br(d);
+    else this.doTree(t);
+  }
+}
+
+class Dispatch {
+  private readonly pc: number;
+  private readonly n: number;
+  private cur = 0;
+
+  constructor(private readonly c: Code, private readonly cfg: Cfg, private readonly g: FuncGraph,
+    private readonly em: BlockEmitter) {
+    this.pc = c.local(I32);
+    this.n = g.order.length;
+  }
+
+  run(): void {
+    const n = this.n;
+    this.c.loop();
+    for (let i = 0; i < n; i++) this.c.block();
+    this.c.get(this.pc).brTable([...Array(n).keys()], n - 1);
+    for (let i = 0; i < n; i++) {
+      this.c.end();
+      this.cur = i;
+      this.emitBlock(this.cfg.blocks[this.g.order[i]]);
+    }
+    this.c.end();
+  }
+
+  // The code of block i follows the end of label B_i and is enclosed by B_{i+1}..B_{n-1}, loop.
+  private emitBlock(b: BasicBlock): void {
+    this.em.body(b);
+    if (b.term === 'exit') return this.em.exit(b);
+    if (b.term !== 'cond') return this.branch(b, b.succs[0], 0);
+    const [taken, fall] = b.succs;
+    if (taken === fall) return this.branch(b, taken, 0);
+    this.em.cond(b);
+    this.c.if();
+    this.branch(b, taken, 1);
+    this.c.end();
+    this.branch(b, fall, 0);
+  }
+
+  private branch(src: BasicBlock, t: number, extra: number): void {
+    if (t === OFF_END) return this.em.noExit(src);
+    const j = this.g.rpo[t];
+    const i = this.cur;
+    if (j === i + 1 && extra === 0) return; // falls through into the next block's code
+    if (j > i) {
+      this.c.br(j - (i + 1) + extra); // to the end of block B_j, where block j's code starts
+      return;
+    }
+    this.c.i32(j).set(this.pc);
+    this.c.br(this.n - 1 - i + extra);
+  }
+}
