@@ -200,3 +200,18 @@ test('disassembly options: hex, alu32, bytes, llvmCompat', () => {
   assert.deepEqual(disassemble(p, { llvmCompat: true }).slice(4), ['call 2', 'r0 = *(u8 *)skb[r1]']);
   assert.equal(disassemble(p, { bytes: true })[0], '       0:\t61 21 f8 ff 00 00 00 00\tr1 = *(u32 *)(r2 - 8)');
 });
+
+test('docs/asm.md examples assemble and round-trip', async () => {
+  const { readFileSync } = await import('node:fs');
+  const md = readFileSync('docs/asm.md', 'utf8');
+  const blocks = [...md.matchAll(/```bpf-asm\n([\s\S]*?)```/g)].map((m) => m[1]);
+  assert.ok(blocks.length > 0);
+  for (const b of blocks) {
+    const p = assemble(b);
+    assert.deepEqual(assemble(disassemble(p).join('\n')), p);
+  }
+  const ts = /```ts\n([\s\S]*?)```/.exec(md)![1];
+  const src = /assemble\(`([\s\S]*?)`\)/.exec(ts)![1];
+  const printed = [...ts.matchAll(/^\/\/ (r.*|if.*|exit)$/gm)].map((m) => m[1]);
+  assert.deepEqual(disassemble(assemble(src)), printed);
+});
