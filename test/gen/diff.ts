@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import type { Program } from '../../src/core/isa/instruction.js';
 import { encode, toHex } from '../../src/core/isa/instruction.js';
 import { disassemble } from '../../src/core/asm/format.js';
-import type { Executor, ExecOutcome } from './exec.js';
+import type { Executor, ExecOutcome, ProgKind } from './exec.js';
 import { emitProgram } from './emit.js';
 import { STACK_SLOTS, type ProgSpec } from './spec.js';
 
@@ -21,6 +21,7 @@ export interface DiffResult {
   detail: string;
   prog: Program;
   packet: Uint8Array;
+  kind: ProgKind;
   a?: ExecOutcome;
   b?: ExecOutcome;
 }
@@ -56,20 +57,20 @@ export function compareOutcomes(a: ExecOutcome, b: ExecOutcome, names: [string, 
 }
 
 /** diffProgram runs `prog` on `packet` in both executors and compares. */
-export function diffProgram(prog: Program, packet: Uint8Array, x: Executor, y: Executor): DiffResult {
-  const a = x.run(prog, packet);
-  if (a.rejected !== undefined) return { status: 'rejected', detail: `${x.name} rejected: ${a.rejected}`, prog, packet, a };
-  const b = y.run(prog, packet);
+export function diffProgram(prog: Program, packet: Uint8Array, x: Executor, y: Executor, kind: ProgKind = 'xdp'): DiffResult {
+  const a = x.run(prog, packet, kind);
+  if (a.rejected !== undefined) return { status: 'rejected', detail: `${x.name} rejected: ${a.rejected}`, prog, packet, kind, a };
+  const b = y.run(prog, packet, kind);
   if (b.rejected !== undefined) {
-    return { status: 'mismatch', detail: `${y.name} rejected what ${x.name} ran: ${b.rejected}`, prog, packet, a, b };
+    return { status: 'mismatch', detail: `${y.name} rejected what ${x.name} ran: ${b.rejected}`, prog, packet, kind, a, b };
   }
   const d = compareOutcomes(a, b, [x.name, y.name]);
-  return { status: d ? 'mismatch' : 'match', detail: d ?? '', prog, packet, a, b };
+  return { status: d ? 'mismatch' : 'match', detail: d ?? '', prog, packet, kind, a, b };
 }
 
 /** diffSpec emits a spec and diffs it. */
 export function diffSpec(spec: ProgSpec, x: Executor, y: Executor): DiffResult {
-  return diffProgram(emitProgram(spec), spec.packet, x, y);
+  return diffProgram(emitProgram(spec), spec.packet, x, y, spec.skb ? 'skb' : 'xdp');
 }
 
 /** SeedReport is the outcome of checking the program generated from one seed. */
@@ -113,8 +114,8 @@ export function formatProgram(prog: Program): string {
 /** formatDiff is a human-readable report of a mismatch: what differed, the program, the packet. */
 export function formatDiff(r: DiffResult, title = ''): string {
   return [
-    `${title}${r.status}: ${r.detail}`,
-    `program (${r.prog.length} slots):`,
+    `${title}${r.status}${r.detail ? ': ' + r.detail : ''}`,
+    `program (${r.kind === 'skb' ? 'SCHED_CLS' : 'XDP'}, ${r.prog.length} slots):`,
     formatProgram(r.prog),
     `packet (${r.packet.length} bytes): ${toHex(r.packet)}`,
     `program hex: ${toHex(encode(r.prog))}`,

@@ -10,6 +10,10 @@
  *   subprograms (only those called): set r0, r6..r9 and stack; body; fold r0..r9 and the
  *             stack into r0; exit
  *
+ * skb programs (SCHED_CLS) differ only in the prologue: r6 keeps the __sk_buff pointer (LD_ABS
+ * and LD_IND need it there), data/data_end come from its offsets 76/80, and r6 is not a scalar
+ * (its dump slot, packet bytes 48..56, is left untouched).
+ *
  * Every choice that could make the verifier reject the program (reserved registers, shift
  * ranges, division by a zero immediate, stack alignment, unreachable code) is settled here.
  */
@@ -17,7 +21,7 @@ import { insn, lddw, type Insn, type Program } from '../../src/core/isa/instruct
 import * as o from '../../src/core/isa/opcodes.js';
 import {
   PKT_CHECKED, STACK_SLOTS, type AluItem, type AtomicItem, type Cond, type Item, type LdItem, type ProgSpec,
-  type StItem, type SubSpec,
+  type StItem, type SubSpec, type LdAbsItem,
 } from './spec.js';
 
 /** Slot is an instruction slot, possibly a call whose target subprogram is resolved at the end. */
@@ -30,7 +34,12 @@ interface EmitCtx {
   callable: number[];
   inLoop: boolean;
   called: Set<number>;
+  /** r6 holds the skb context: LD_ABS/LD_IND allowed */
+  skb: boolean;
 }
+
+/** SKB_DATA and SKB_DATA_END are the offsets of data/data_end in struct __sk_buff. */
+export const SKB_DATA = 76, SKB_DATA_END = 80;
 
 const SIZE_CODE: Record<number, number> = { 1: o.BPF_B, 2: o.BPF_H, 4: o.BPF_W, 8: o.BPF_DW };
 const ALU_OP: Record<string, number> = {
@@ -116,8 +125,20 @@ function emitAtomic(c: EmitCtx, it: AtomicItem): Slot[] {
   return [insn(o.BPF_STX | o.BPF_ATOMIC | SIZE_CODE[size], o.R10, src, m.off, ATOMIC_IMM[it.kind])];
 }
 
+const reinit = (values: number[]): Slot[] => values.map((v, i) => insn(o.BPF_ALU64 | o.BPF_MOV | o.BPF_K, i + 1, 0, 0, v));
+
+/** emitLdAbs: LD_ABS, or LD_IND after masking the index register; r1..r5 are reset afterwards (the kernel clobbers them). */
+function emitLdAbs(c: EmitCtx, it: LdAbsItem): Slot[] {
+  if (!c.skb) return [];
+  const mode = it.ind ? o.BPF_IND : o.BPF_ABS;
+  const src = it.ind ? writeReg(c, it.src) : 0;
+  const mask = it.ind ? [insn(o.BPF_ALU | o.BPF_AND | o.BPF_K, src, 0, 0, 0x7f)] : [];
+  return [...mask, insn(o.BPF_LD | mode | SIZE_CODE[it.size], 0, src, 0, it.imm), ...reinit(it.reinit)];
+}
+
 function emitItem(c: EmitCtx, it: Item): Slot[] {
   switch (it.k) {
+    case 'ldabs': return emitLdAbs(c, it);
     case 'alu': return emitAlu(c, it);
     case 'ld': return emitLd(c, it);
     case 'st': return emitSt(c, it);
@@ -129,7 +150,7 @@ function emitItem(c: EmitCtx, it: Item): Slot[] {
       const sub = c.callable[it.sub % c.callable.length];
       c.called.add(sub);
       const call: Slot = { ...insn(o.BPF_JMP | o.BPF_CALL, 0, o.BPF_PSEUDO_CALL, 0, 0), callSub: sub };
-      return [call, ...it.reinit.map((v, i) => insn(o.BPF_ALU64 | o.BPF_MOV | o.BPF_K, i + 1, 0, 0, v))];
+      return [call, ...reinit(it.reinit)];
     }
     case 'ifelse': {
       const thenS = emitList(c, it.then);
@@ -172,33 +193,36 @@ function initStack(values: bigint[], tmp: number): Slot[] {
 }
 
 function emitMain(spec: ProgSpec, called: Set<number>): Slot[] {
+  const skb = spec.skb === true;
   const ctx: EmitCtx = {
-    scalars: [0, 1, 2, 3, 4, 5, 6, 7, 8], reserved: new Set(), hasPacket: true,
-    callable: spec.subs.map((_, i) => i), inLoop: false, called,
+    scalars: skb ? [0, 1, 2, 3, 4, 5, 7, 8] : [0, 1, 2, 3, 4, 5, 6, 7, 8], reserved: new Set(), hasPacket: true,
+    callable: skb ? [] : spec.subs.map((_, i) => i), inLoop: false, called, skb,
   };
+  const base = skb ? o.R6 : o.R1;
   const prologue: Slot[] = [
-    insn(o.BPF_LDX | o.BPF_MEM | o.BPF_W, o.R2, o.R1, 0),
-    insn(o.BPF_LDX | o.BPF_MEM | o.BPF_W, o.R3, o.R1, 4),
+    ...(skb ? [insn(o.BPF_ALU64 | o.BPF_MOV | o.BPF_X, o.R6, o.R1)] : []),
+    insn(o.BPF_LDX | o.BPF_MEM | o.BPF_W, o.R2, base, skb ? SKB_DATA : 0),
+    insn(o.BPF_LDX | o.BPF_MEM | o.BPF_W, o.R3, base, skb ? SKB_DATA_END : 4),
     insn(o.BPF_ALU64 | o.BPF_MOV | o.BPF_X, o.R9, o.R2),
     insn(o.BPF_ALU64 | o.BPF_ADD | o.BPF_K, o.R2, 0, 0, PKT_CHECKED),
     insn(o.BPF_JMP | o.BPF_JGT | o.BPF_X, o.R2, o.R3, 0), // offset to `out` fixed below
   ];
-  const init = [...initStack(spec.stack, o.R1), ...spec.init.flatMap((v, r) => lddw(r, v))];
+  const init = [...initStack(spec.stack, o.R1), ...ctx.scalars.flatMap((r) => lddw(r, spec.init[r]))];
   const body = emitList(ctx, spec.body);
   const epilogue: Slot[] = [
-    ...spec.init.map((_, r) => stxdw(o.R9, r, 8 * r)),
+    ...ctx.scalars.map((r) => stxdw(o.R9, r, 8 * r)),
     ...spec.stack.flatMap((_, s) => [ldxdw(o.R1, o.R10, slotOff(s)), stxdw(o.R9, o.R1, 72 + 8 * s)]),
     exit(),
   ];
   const main = [...prologue, ...init, ...body, ...epilogue];
-  prologue[4].off = main.length - prologue.length;
+  prologue[prologue.length - 1].off = main.length - prologue.length;
   return [...main, insn(o.BPF_ALU64 | o.BPF_MOV | o.BPF_K, o.R0), exit()];
 }
 
 function emitSub(sub: SubSpec, index: number, count: number, called: Set<number>): Slot[] {
   const ctx: EmitCtx = {
     scalars: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], reserved: new Set(), hasPacket: false,
-    callable: Array.from({ length: count - index - 1 }, (_, i) => index + 1 + i), inLoop: false, called,
+    callable: Array.from({ length: count - index - 1 }, (_, i) => index + 1 + i), inLoop: false, called, skb: false,
   };
   const regs = [0, 6, 7, 8, 9];
   const init = [...initStack(sub.stack, o.R0), ...sub.init.flatMap((v, i) => lddw(regs[i], v))];

@@ -1,7 +1,7 @@
 /**
  * The program generator without the kernel: emitted programs are structurally valid, the
  * same seed gives the same program, every instruction form the brief lists is generated, and
- * the checked-mode interpreter runs them without a memory or stack fault (the generator only
+ * the checked-mode interpreter runs them (XDP and SCHED_CLS contexts) without a memory or stack fault (the generator only
  * makes safe programs, as the kernel verifier demands).
  */
 import { test } from 'node:test';
@@ -54,7 +54,7 @@ function expectedForms(): string[] {
       out.push(h(cls | op | o.BPF_K), h(cls | op | o.BPF_X));
     }
   }
-  out.push('05', '06', '85/1', '95', '55/back', '18');
+  out.push('05', '06', '85/1', '95', '55/back', '18', '20', '28', '30', '40', '48', '50');
   for (const sz of [o.BPF_B, o.BPF_H, o.BPF_W, o.BPF_DW]) {
     out.push(h(o.BPF_LDX | o.BPF_MEM | sz), h(o.BPF_ST | o.BPF_MEM | sz), h(o.BPF_STX | o.BPF_MEM | sz));
     if (sz !== o.BPF_DW) out.push(h(o.BPF_LDX | o.BPF_MEMSX | sz));
@@ -83,11 +83,12 @@ test('the checked interpreter runs generated programs without faults and execute
   let wrote = 0;
   for (let seed = 1; seed <= 200; seed++) {
     const spec = specOf(seed);
-    const out = run.run(emitProgram(spec), spec.packet);
+    const out = run.run(emitProgram(spec), spec.packet, spec.skb ? 'skb' : 'xdp');
     assert.equal(out.error, undefined, `seed ${seed}: ${out.error?.code} ${out.error?.message}`);
     assert.equal(out.dataOut.length, spec.packet.length);
     // the epilogue dumps r0..r8 and the stack over the first 136 bytes of random packet data
     if (out.dataOut.subarray(0, 136).some((b, i) => b !== spec.packet[i])) wrote++;
   }
-  assert.ok(wrote >= 190, `only ${wrote}/200 programs reached their epilogue`);
+  // an out-of-range LD_ABS/LD_IND ends a SCHED_CLS program early (a few percent of programs)
+  assert.ok(wrote >= 180, `only ${wrote}/200 programs reached their epilogue`);
 });

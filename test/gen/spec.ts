@@ -46,13 +46,18 @@ export interface AtomicItem { k: 'atomic'; kind: AtomicKind; dw: boolean; src: n
 export interface LddwItem { k: 'lddw'; dst: number; value: bigint }
 /** CallItem is a bpf-to-bpf call; r1..r5 are set to `reinit` afterwards (the verifier clobbers them). */
 export interface CallItem { k: 'call'; sub: number; reinit: number[] }
+/** LdAbsItem is a legacy packet load (LD_ABS, or LD_IND with the index register masked to 0..127); skb programs only. */
+export interface LdAbsItem { k: 'ldabs'; ind: boolean; size: number; src: number; imm: number; reinit: number[] }
 /** Item is one element of a generated body. */
-export type Item = AluItem | JmpItem | IfElseItem | LoopItem | LdItem | StItem | AtomicItem | LddwItem | CallItem;
+export type Item = AluItem | JmpItem | IfElseItem | LoopItem | LdItem | StItem | AtomicItem | LddwItem | CallItem | LdAbsItem;
 
 /** SubSpec is a subprogram: initial r0 and r6..r9, initial stack slots, body. */
 export interface SubSpec { init: bigint[]; stack: bigint[]; body: Item[] }
-/** ProgSpec is a whole generated program with its input packet. */
-export interface ProgSpec { init: bigint[]; stack: bigint[]; body: Item[]; subs: SubSpec[]; packet: Uint8Array }
+/**
+ * ProgSpec is a whole generated program with its input packet. `skb` programs are SCHED_CLS
+ * (context struct __sk_buff, kept in r6 for LD_ABS/LD_IND) instead of XDP, without subprograms.
+ */
+export interface ProgSpec { init: bigint[]; stack: bigint[]; body: Item[]; subs: SubSpec[]; packet: Uint8Array; skb?: boolean }
 
 /** PKT_CHECKED is the packet length the prologue's bounds check guarantees. */
 export const PKT_CHECKED = 160;
@@ -80,6 +85,12 @@ const leaf: fc.Arbitrary<Item> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ k: fc.constant('jmp' as const), ...cond, skip: fc.nat(5) }) },
 );
 
+const ldAbsItem: fc.Arbitrary<Item> = fc.record({
+  k: fc.constant('ldabs' as const), ind: fc.boolean(), size: fc.constantFrom(1, 2, 4), src: reg,
+  imm: fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: PKT_CHECKED }) }, fc.integer({ min: -8, max: PKT_CHECKED + 64 })),
+  reinit: fc.array(imm32, { minLength: 5, maxLength: 5 }),
+});
+
 const callItem: fc.Arbitrary<Item> = fc.record({
   k: fc.constant('call' as const), sub: fc.nat(1), reinit: fc.array(imm32, { minLength: 5, maxLength: 5 }),
 });
@@ -92,11 +103,12 @@ function compound(inner: fc.Arbitrary<Item[]>, short: fc.Arbitrary<Item[]>): fc.
 }
 
 /** bodyArb generates a body of up to `max` items; compound items nest one level. */
-export function bodyArb(max: number, withCalls: boolean, size: fc.SizeForArbitrary = 'medium'): fc.Arbitrary<Item[]> {
-  const inner = fc.array(leaf, { maxLength: 5 });
-  const short = fc.array(leaf, { maxLength: 6 });
+export function bodyArb(max: number, withCalls: boolean, size: fc.SizeForArbitrary = 'medium', skb = false): fc.Arbitrary<Item[]> {
+  const leaves = skb ? fc.oneof({ weight: 12, arbitrary: leaf }, { weight: 1, arbitrary: ldAbsItem }) : leaf;
+  const inner = fc.array(leaves, { maxLength: 5 });
+  const short = fc.array(leaves, { maxLength: 6 });
   const parts = [
-    { weight: 12, arbitrary: leaf },
+    { weight: 12, arbitrary: leaves },
     { weight: 1, arbitrary: compound(inner, short) },
     ...(withCalls ? [{ weight: 1, arbitrary: callItem }] : []),
   ];
@@ -109,10 +121,35 @@ export interface SpecOptions {
   maxItems?: number;
   /** maximum subprograms (default 2) */
   maxSubs?: number;
+  /** size of the main body (fast-check size; default 'medium') */
+  size?: fc.SizeForArbitrary;
+  /** share of SCHED_CLS programs with LD_ABS/LD_IND, 0..1 (default 0.25) */
+  skbShare?: number;
 }
 
-/** progSpecArb generates whole programs with their input packets. */
+/** progSpecArb generates whole programs with their input packets (XDP, and some SCHED_CLS ones). */
 export function progSpecArb(opts: SpecOptions = {}): fc.Arbitrary<ProgSpec> {
+  const share = opts.skbShare ?? 0.25;
+  const xdp = xdpSpecArb(opts);
+  if (share <= 0) return xdp;
+  const weight = Math.round(share * 100);
+  return fc.oneof({ weight: 100 - weight, arbitrary: xdp }, { weight, arbitrary: skbSpecArb(opts) });
+}
+
+/** skbSpecArb generates SCHED_CLS programs (no subprograms; LD_ABS/LD_IND items). */
+export function skbSpecArb(opts: SpecOptions = {}): fc.Arbitrary<ProgSpec> {
+  return fc.record({
+    init: fc.array(u64, { minLength: 9, maxLength: 9 }),
+    stack: fc.array(u64, { minLength: STACK_SLOTS, maxLength: STACK_SLOTS }),
+    body: bodyArb(opts.maxItems ?? 40, false, opts.size ?? 'medium', true),
+    subs: fc.constant([]),
+    packet: fc.uint8Array({ minLength: PKT_CHECKED, maxLength: PKT_CHECKED + 40 }),
+    skb: fc.constant(true),
+  });
+}
+
+/** xdpSpecArb generates XDP programs with bpf-to-bpf calls. */
+export function xdpSpecArb(opts: SpecOptions = {}): fc.Arbitrary<ProgSpec> {
   const sub: fc.Arbitrary<SubSpec> = fc.record({
     init: fc.array(u64, { minLength: 5, maxLength: 5 }),
     stack: fc.array(u64, { minLength: STACK_SLOTS, maxLength: STACK_SLOTS }),
@@ -121,7 +158,7 @@ export function progSpecArb(opts: SpecOptions = {}): fc.Arbitrary<ProgSpec> {
   return fc.record({
     init: fc.array(u64, { minLength: 9, maxLength: 9 }),
     stack: fc.array(u64, { minLength: STACK_SLOTS, maxLength: STACK_SLOTS }),
-    body: bodyArb(opts.maxItems ?? 40, (opts.maxSubs ?? 2) > 0),
+    body: bodyArb(opts.maxItems ?? 40, (opts.maxSubs ?? 2) > 0, opts.size ?? 'medium'),
     subs: fc.array(sub, { maxLength: opts.maxSubs ?? 2 }),
     packet: fc.uint8Array({ minLength: PKT_CHECKED, maxLength: PKT_CHECKED + 40 }),
   });

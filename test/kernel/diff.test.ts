@@ -60,12 +60,14 @@ test('generated programs really run their epilogue in the kernel', { skip }, () 
   for (let seed = 1; seed <= 50; seed++) {
     const r = checkSeed(seed, arb, (s) => {
       const prog = emitProgram(s);
-      const out = k.run(prog, s.packet);
+      const out = k.run(prog, s.packet, s.skb ? 'skb' : 'xdp');
+      assert.equal(out.rejected, undefined);
       if (out.dataOut.subarray(0, 136).some((b, i) => b !== s.packet[i])) changed++;
       return diffSpec(s, k, k);
     }, false);
     assert.equal(r.first.status, 'match', 'the kernel is deterministic on these programs');
   }
+  // an out-of-range LD_ABS/LD_IND ends a SCHED_CLS program early (a few percent of programs)
   assert.ok(changed >= 45, `only ${changed}/50 programs wrote their results`);
 });
 
