@@ -5,3 +5,4 @@ export * from './errors.js';
 export * from './isa/index.js';
 export * from './helpers/index.js';
 export * from './vm/index.js';
+export * from './asm/index.js';
