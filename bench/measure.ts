@@ -1,0 +1,75 @@
+/**
+ * Measuring one program in one engine, or in the kernel: warm up until V8 has tiered up, then
+ * time several trials and keep the median (machines are noisy).
+ */
+import { createVmContext, dataBuffer, xdpRunOptions } from '../src/core/vm/index.js';
+import type { BenchProgram } from './programs.js';
+import { encode } from '../src/core/isa/index.js';
+import { kernelAvailable, kernelTestRun } from '../src/node/kernel/index.js';
+
+/** Row is one program's results (ns/run by engine name). */
+export interface Row {
+  name: string;
+  insns: number;
+  steps: number;
+  results: Record<string, number | undefined>;
+  kernelSkip?: string;
+}
+
+/** median of a list of numbers. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** measureEngine times `p` in interp / jit-checked / jit-trusted; null when the engine is missing. */
+export async function measureEngine(p: BenchProgram, which: 'interp' | 'jit-checked' | 'jit-trusted', trials: number) {
+  let engine;
+  try {
+    engine = which === 'interp'
+      ? (await import('../src/core/vm/interpreter.js')).interpreter
+      : (await import('../src/core/jit/index.js')).jit;
+  } catch {
+    return null;
+  }
+  const ctx = createVmContext();
+  const addr = dataBuffer(ctx, p.data.length);
+  ctx.space.write(addr, p.data);
+  const opts = xdpRunOptions(ctx, { data: addr, len: p.data.length });
+  const loaded = engine.load(p.prog, ctx, { checked: which !== 'jit-trusted' });
+  const first = loaded.run(opts);
+  if ((Number(first.r0 & 0xffffffffn) | 0) !== (p.expect | 0)) {
+    throw new Error(`${p.name}: ${which} returned ${first.r0}, expected ${p.expect}`);
+  }
+  // Warm up for ~300 ms so the measured code is the optimised tier, then calibrate a trial to ~60 ms.
+  let n = 1;
+  const warmEnd = performance.now() + 300;
+  while (performance.now() < warmEnd) for (let i = 0; i < n; i++) loaded.run(opts);
+  for (;;) {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) loaded.run(opts);
+    if (performance.now() - t0 > 60) break;
+    n *= 2;
+  }
+  const samples: number[] = [];
+  for (let t = 0; t < trials; t++) {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) loaded.run(opts);
+    samples.push(((performance.now() - t0) * 1e6) / n);
+  }
+  return { nsPerRun: median(samples), steps: first.steps };
+}
+
+/** measureKernel times `p` with BPF_PROG_TEST_RUN, or says why it cannot. */
+export function measureKernel(p: BenchProgram, trials: number): { nsPerRun?: number; reason?: string } {
+  const avail = kernelAvailable();
+  if (!avail.ok) return { reason: avail.reason };
+  const bytes = encode(p.prog);
+  const check = kernelTestRun(bytes, p.data, 1);
+  if ((check.retval | 0) !== (p.expect | 0)) throw new Error(`${p.name}: kernel returned ${check.retval}, expected ${p.expect}`);
+  const repeat = 200_000;
+  kernelTestRun(bytes, p.data, repeat); // warm up
+  const samples: number[] = [];
+  for (let t = 0; t < trials; t++) samples.push(kernelTestRun(bytes, p.data, repeat).nsPerRun);
+  return { nsPerRun: median(samples) };
+}

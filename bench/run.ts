@@ -1,0 +1,77 @@
+/**
+ * npm run bench: the five clang-compiled programs of bench/programs run side by side in one
+ * process: tsbpf's interpreter, the JIT (checked and trusted) and the kernel (BPF_PROG_TEST_RUN
+ * with repeat) where bpf() is allowed. Prints ns/run, ns per executed instruction, ratios to the
+ * kernel and geometric means, then JIT compile times. Usage: node dist/bench/run.js [--json] [--quick]
+ */
+import { loadBenchPrograms, type BenchProgram } from './programs.js';
+import { measureEngine, measureKernel, median, type Row } from './measure.js';
+import { measureCompile } from './compile.js';
+
+const args = new Set(process.argv.slice(2));
+const quick = args.has('--quick');
+const TRIALS = quick ? 3 : 9;
+
+function fmt(n: number | undefined, digits = 1): string {
+  return n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits);
+}
+
+function geomean(xs: number[]): number {
+  const ok = xs.filter((x) => Number.isFinite(x) && x > 0);
+  return ok.length ? Math.exp(ok.reduce((a, x) => a + Math.log(x), 0) / ok.length) : NaN;
+}
+
+async function main(): Promise<void> {
+  const progs: BenchProgram[] = loadBenchPrograms();
+  const rows: Row[] = [];
+  for (const p of progs) {
+    const row: Row = { name: p.name, insns: p.prog.length, steps: 0, results: {} };
+    for (const engine of ['interp', 'jit-checked', 'jit-trusted'] as const) {
+      const m = await measureEngine(p, engine, TRIALS);
+      if (m) {
+        row.results[engine] = m.nsPerRun;
+        if (engine === 'interp') row.steps = m.steps;
+      }
+    }
+    const k = measureKernel(p, TRIALS);
+    if (k.nsPerRun !== undefined) row.results.kernel = k.nsPerRun;
+    else row.kernelSkip = k.reason;
+    rows.push(row);
+  }
+  const compile = await measureCompile(quick ? 20 : 100);
+  if (args.has('--json')) {
+    console.log(JSON.stringify({ rows, compile }, null, 2));
+    return;
+  }
+  console.log(`tsbpf benchmark: node ${process.version}, ${TRIALS} trials each, medians`);
+  console.log('');
+  console.log('| program | insns executed | interp ns/run | interp ns/insn | jit checked ns/run | jit trusted ns/run | kernel ns/run | interp/kernel | checked/kernel | trusted/kernel |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const ratios: Record<string, number[]> = { interp: [], 'jit-checked': [], 'jit-trusted': [] };
+  for (const r of rows) {
+    const k = r.results.kernel;
+    const ratio = (e: string) => {
+      const v = r.results[e];
+      if (v === undefined || k === undefined) return undefined;
+      ratios[e].push(v / k);
+      return v / k;
+    };
+    console.log(`| ${r.name} | ${r.steps} | ${fmt(r.results.interp)} | ${fmt((r.results.interp ?? NaN) / r.steps, 2)} | ` +
+      `${fmt(r.results['jit-checked'])} | ${fmt(r.results['jit-trusted'])} | ${fmt(k)} | ` +
+      `${fmt(ratio('interp'), 2)} | ${fmt(ratio('jit-checked'), 2)} | ${fmt(ratio('jit-trusted'), 2)} |`);
+  }
+  console.log(`| geomean | | | | | | | ${fmt(geomean(ratios.interp), 2)} | ${fmt(geomean(ratios['jit-checked']), 2)} | ${fmt(geomean(ratios['jit-trusted']), 2)} |`);
+  const skip = rows.find((r) => r.kernelSkip);
+  if (skip) console.log(`\nkernel column skipped: ${skip.kernelSkip}`);
+  if (compile) {
+    console.log('');
+    console.log(`JIT compile time (${compile.insns}-instruction program, after the first compilation): ` +
+      `median ${fmt(compile.medianMs, 3)} ms, p90 ${fmt(compile.p90Ms, 3)} ms; first ${fmt(compile.firstMs, 3)} ms`);
+  }
+  void median;
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
