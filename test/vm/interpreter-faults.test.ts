@@ -34,15 +34,15 @@ test('falling off the end is E_NO_EXIT at the last instruction', () => {
   assertFault(() => run([mov(0, 1), mov(0, 2)], { budget: 2 }), 'E_NO_EXIT', { insn: 1 });
 });
 
-test('reading uninitialised stack is E_UNINIT_STACK with the access address; trusted mode does not check', () => {
+test('reading uninitialised stack is E_UNINIT_STACK with the first bad byte; trusted mode does not check', () => {
   const ctx = createVmContext();
   const top = ctx.stack.top(0);
   assertFault(() => run([ldx(o.BPF_DW, 0, 10, -8), exit()], { ctx }), 'E_UNINIT_STACK', { insn: 0, address: top - 8 });
   // partially initialised: bytes -8..-5 written, -4..-1 not
   assertFault(() => run([st(o.BPF_W, 10, -8, 1), ldx(o.BPF_DW, 0, 10, -8), exit()], { ctx }), 'E_UNINIT_STACK',
-    { insn: 1, address: top - 8 });
+    { insn: 1, address: top - 4 });
   assertFault(() => run([st(o.BPF_B, 10, -2, 1), ldx(o.BPF_H, 0, 10, -2), exit()], { ctx }), 'E_UNINIT_STACK',
-    { insn: 1, address: top - 2 });
+    { insn: 1, address: top - 1 });
   // each run starts with an uninitialised frame again
   assert.equal(r0([st(o.BPF_DW, 10, -8, 3), ldx(o.BPF_DW, 0, 10, -8), exit()], { ctx }), 3n);
   assertFault(() => run([ldx(o.BPF_W, 0, 10, -8), exit()], { ctx }), 'E_UNINIT_STACK', { insn: 0 });

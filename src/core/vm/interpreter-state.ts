@@ -150,14 +150,14 @@ function accessAllowed(st: ExecState, a: number, size: number, perm: number, ins
 
 /**
  * requireInit throws E_UNINIT_STACK when any stack byte of [a, a+size) was never written; the
- * error's address is the access's start `a` (like E_MEM), not the first bad byte.
+ * error's address is that first uninitialised byte (the JIT reports the same).
  */
 export function requireInit(st: ExecState, a: number, size: number, insn: number): void {
   const stack = st.ctx.stack;
   const u8 = st.ctx.space.u8;
   const s = a - stack.base + stack.shadow;
   for (let i = 0; i < size; i++) {
-    if (u8[s + i] !== 1) throw uninitFault(insn, a);
+    if (u8[s + i] !== 1) throw uninitFault(insn, a + i);
   }
 }
 
@@ -174,7 +174,7 @@ export function memFault(insn: number, address: number, size: number, perm: numb
   return new BpfError('E_MEM', `invalid memory access: ${kind} of ${size} bytes`, { insn, address });
 }
 
-/** uninitFault is the E_UNINIT_STACK error for an access at `address`. */
+/** uninitFault is the E_UNINIT_STACK error for the first uninitialised byte at `address`. */
 export function uninitFault(insn: number, address: number): BpfError {
   return new BpfError('E_UNINIT_STACK', 'read of uninitialised stack', { insn, address });
 }

@@ -24,8 +24,8 @@
  *   marks them initialised. In trusted mode check() accepts everything.
  * - LD_ABS/LD_IND leave r1..r5 unchanged (the kernel clobbers them; the verifier forbids
  *   reading them afterwards, so no valid program can tell the difference).
- * - E_MEM and E_UNINIT_STACK report `address` = the start of the access (reg + off, the full
- *   64-bit value as a number), even when only some of its bytes are bad.
+ * - E_MEM reports `address` = the start of the access (reg + off, the full 64-bit value as a
+ *   number); E_UNINIT_STACK reports the first uninitialised byte of the access.
  * - Trusted mode: an access past the end of the memory (which Wasm would trap on) is E_MEM.
  * - A fault in checked mode happens before the faulting instruction has any effect.
  */
