@@ -22,6 +22,7 @@ export interface Compiled {
 }
 
 const REGS6 = [I64, I64, I64, I64, I64, I64];
+const REGS11 = [...REGS6, ...REGS6.slice(1)];
 
 /** entryPoints lists slot 0 and every bpf-to-bpf call target. */
 export function entryPoints(prog: Program, halves: Set<number>): number[] {
@@ -60,7 +61,7 @@ export function compile(prog: Program, halves: Set<number>, opts: GenOptions): C
   mb.exportGlobal('budget', m.gBudget);
   m.region = mb.declareFunc([I64, I32, I32, I32], []);
   const entries = entryPoints(prog, halves);
-  for (const e of entries) m.funcs.set(e, mb.declareFunc(REGS6, REGS6));
+  for (const e of entries) m.funcs.set(e, mb.declareFunc(REGS11, REGS6));
   mb.exportFunc('main', m.funcs.get(0)!);
   mb.defineFunc(m.region, regionBody(m));
   const cfg = buildCfg(prog, halves, entries);

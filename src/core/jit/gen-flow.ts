@@ -65,8 +65,8 @@ export function emitCall(g: Gen, i: Insn, pc: number): void {
 /**
  * emitLocalCall calls the function of entry slot `target` in a new frame: r10 moves down a
  * frame (frame 8 would start at the stack base: E_CALL_DEPTH), checked mode clears the new
- * frame's shadow bytes, and r0..r5 come back as the callee left them. r6..r9 are the
- * caller's own locals, so they are preserved for free.
+ * frame's shadow bytes. The callee gets r0..r9 as they are and r0..r5 come back as it left
+ * them; r6..r9 are the caller's own locals, so they are restored for free.
  */
 function emitLocalCall(g: Gen, target: number, pc: number): void {
   const c = g.c;
@@ -79,7 +79,7 @@ function emitLocalCall(g: Gen, target: number, pc: number): void {
     c.get(t).op(Op.i32_wrap_i64).i32(STACK_SIZE - o.STACK_FRAME_SIZE).op(Op.i32_add);
     c.i32(0).i32(o.STACK_FRAME_SIZE).memoryFill();
   }
-  for (let r = 1; r <= 5; r++) c.get(R[r]);
+  for (let r = 0; r <= 9; r++) c.get(R[r]);
   c.get(t).call(g.m.funcs.get(target)!);
   for (let r = 5; r >= 0; r--) c.set(R[r]);
 }

@@ -17,7 +17,7 @@ export { compile, entryPoints } from './compile.js';
 /** JitOptions extend EngineOptions with JIT-only switches. */
 export interface JitOptions extends EngineOptions {
   /** count instructions against RunOptions.budget (default: on in checked mode, off in trusted mode) */
-  budget?: boolean;
+  countBudget?: boolean;
 }
 
 interface CacheEntry {
@@ -57,7 +57,7 @@ export function loadJit(prog: Program, ctx: VmContext, opts: JitOptions = {}): J
   const halves = validate(prog);
   const insns = prog.map((i) => ({ ...i }));
   const checked = opts.checked ?? true;
-  const counting = opts.budget ?? checked;
+  const counting = typeof opts.countBudget === 'boolean' ? opts.countBudget : checked;
   const e = compileModule(insns, halves, checked, counting, ctx.space.shared);
   return new JitProgram(insns, halves, e.module, e.helperIds, ctx, checked, counting);
 }

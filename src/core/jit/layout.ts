@@ -55,10 +55,11 @@ export interface GenOptions {
 }
 
 /**
- * Locals of a generated eBPF function. Params: r1..r5, r10 (frame pointer); locals r0,
- * r6..r9 then scratch. Each function body is a Code created with 6 params.
+ * Locals of a generated eBPF function. Params: r0..r10 (local k = register k; a callee sees
+ * every register as the caller left it, like the interpreter, r10 being its new frame
+ * pointer); then scratch locals. Results: r0..r5 (r6..r9 are the caller's own locals).
  */
-export const PARAMS = 6;
+export const PARAMS = 11;
 
 /** FnLocals are the local indices of one function. */
 export interface FnLocals {
@@ -76,8 +77,6 @@ export interface FnLocals {
 
 /** allocLocals declares the locals of an eBPF function in `c`. */
 export function allocLocals(c: Code, i64: number, i32: number): FnLocals {
-  const r0 = c.local(i64);
-  const r69 = [c.local(i64), c.local(i64), c.local(i64), c.local(i64)];
-  const reg = [r0, 0, 1, 2, 3, 4, ...r69, 5];
+  const reg = [...Array(PARAMS).keys()];
   return { reg, a: c.local(i64), t: c.local(i64), u: c.local(i64), i: c.local(i32), p: c.local(i32) };
 }

@@ -9,7 +9,7 @@ import type { HelperEnv } from '../helpers/registry.js';
 import { DEFAULT_BUDGET, type LoadedProgram, type RunOptions, type RunResult, type VmContext } from '../vm/engine.js';
 import { type ContextRuntime, LDABS_EXIT, callHelperJs, callxId, contextRuntime, faultError, helperEnv } from './runtime.js';
 
-type MainFn = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, fp: bigint) => bigint[];
+type MainFn = (...regs: bigint[]) => bigint[];
 
 /** BUDGET_CAP bounds the i64 budget counter (budgets beyond it never run out in practice). */
 const BUDGET_CAP = 2 ** 62;
@@ -28,7 +28,7 @@ export class JitProgram implements LoadedProgram {
     readonly ctx: VmContext, readonly checked: boolean, readonly counting: boolean) {
     this.insns = insns;
     this.rt = contextRuntime(ctx);
-    this.env = helperEnv(this.rt, checked);
+    this.env = helperEnv(this.rt, ctx, checked);
     this.instance = new WebAssembly.Instance(module, { env: this.imports(helperIds) as WebAssembly.ModuleImports });
     this.main = this.instance.exports.main as unknown as MainFn;
     this.budgetGlobal = this.instance.exports.budget as WebAssembly.Global;
@@ -64,6 +64,7 @@ export class JitProgram implements LoadedProgram {
     const budget = budgetOf(opts.budget);
     const outerBudget = this.budgetGlobal.value as bigint;
     this.rt.enter({
+      ctx: this.ctx,
       regions: opts.regions ?? [],
       pktStart: opts.packet?.start ?? 0,
       pktLen: opts.packet ? opts.packet.len : -1,
@@ -74,7 +75,7 @@ export class JitProgram implements LoadedProgram {
       if (this.counting) this.budgetGlobal.value = BigInt(budget);
       let r0: bigint;
       try {
-        r0 = BigInt.asUintN(64, this.main(arg(0), arg(1), arg(2), arg(3), arg(4), BigInt(this.ctx.stack.top(0)))[0]);
+        r0 = BigInt.asUintN(64, this.main(0n, arg(0), arg(1), arg(2), arg(3), arg(4), 0n, 0n, 0n, 0n, BigInt(this.ctx.stack.top(0)))[0]);
       } catch (e) {
         if (e !== LDABS_EXIT) throw translate(e);
         r0 = 0n;

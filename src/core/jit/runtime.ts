@@ -8,12 +8,13 @@ import type { Program } from '../isa/instruction.js';
 import type { HelperEnv } from '../helpers/registry.js';
 import { helperName } from '../helpers/registry.js';
 import type { VmContext } from '../vm/engine.js';
-import { PERM_R, PERM_W, STACK_SIZE, type Region } from '../vm/memory.js';
+import { type AddressSpace, PERM_R, PERM_W, STACK_SIZE, type Region } from '../vm/memory.js';
 import { CB_NREGIONS, CB_PKT_LEN, CB_PKT_START, CB_REGIONS, CB_SIZE, FAULT_CODES, F_BUDGET, F_CALL_DEPTH,
   F_KFUNC, F_MEM, F_NO_EXIT, F_UNINIT, REGION_ENTRY } from './layout.js';
 
 /** RunFrame is the JS-visible state of one active run (nested runs stack up). */
 export interface RunFrame {
+  ctx: VmContext;
   regions: readonly Region[];
   pktStart: number;
   pktLen: number;
@@ -21,15 +22,33 @@ export interface RunFrame {
   helperInsn: number;
 }
 
-/** ContextRuntime owns a context's control block and the stack of active runs. */
+/**
+ * Control blocks live in the never-allocated guard area at the bottom of the address space
+ * (CB_AREA.. 64 KiB), one slot per CPU index, so the JIT never changes the addresses the
+ * allocator hands out: interpreter and JIT runs of the same context see the same layout.
+ */
+const CB_AREA = 0x8000;
+const CB_SLOT = 0x800;
+const CB_SLOTS = 16;
+const INLINE_REGIONS = (CB_SLOT - CB_SIZE) / REGION_ENTRY;
+
+/** ContextRuntime owns the control block of one (address space, cpu) and its stack of active runs. */
 export class ContextRuntime {
   readonly cb: number;
-  private table = 0;
-  private capacity = 0;
+  private table: number;
+  private capacity: number;
   readonly active: RunFrame[] = [];
 
-  constructor(readonly ctx: VmContext) {
-    this.cb = ctx.space.alloc(CB_SIZE, 16);
+  constructor(readonly space: AddressSpace, cpu: number) {
+    if (cpu >= 0 && cpu < CB_SLOTS) {
+      this.cb = CB_AREA + cpu * CB_SLOT;
+      this.table = this.cb + CB_SIZE;
+      this.capacity = INLINE_REGIONS;
+    } else {
+      this.cb = space.alloc(CB_SIZE, 16);
+      this.table = 0;
+      this.capacity = 0;
+    }
   }
 
   /** enter makes `f` the current run and writes its regions and packet to the control block. */
@@ -46,9 +65,9 @@ export class ContextRuntime {
   }
 
   private write(f: RunFrame): void {
-    const space = this.ctx.space;
+    const space = this.space;
     if (f.regions.length > this.capacity) {
-      this.capacity = Math.max(16, f.regions.length * 2);
+      this.capacity = Math.max(64, f.regions.length * 2);
       this.table = space.alloc(this.capacity * REGION_ENTRY, 16);
     }
     const dv = space.dv;
@@ -69,14 +88,19 @@ function clampU32(x: number): number {
   return Math.min(Math.max(Math.floor(x), 0), 0xffffffff);
 }
 
-const runtimes = new WeakMap<VmContext, ContextRuntime>();
+const runtimes = new WeakMap<AddressSpace, Map<number, ContextRuntime>>();
 
-/** contextRuntime returns (creating once) the runtime of a context. */
+/** contextRuntime returns (creating once) the runtime of a context's address space and CPU. */
 export function contextRuntime(ctx: VmContext): ContextRuntime {
-  let rt = runtimes.get(ctx);
+  let m = runtimes.get(ctx.space);
+  if (!m) {
+    m = new Map();
+    runtimes.set(ctx.space, m);
+  }
+  let rt = m.get(ctx.cpu);
   if (!rt) {
-    rt = new ContextRuntime(ctx);
-    runtimes.set(ctx, rt);
+    rt = new ContextRuntime(ctx.space, ctx.cpu);
+    m.set(ctx.cpu, rt);
   }
   return rt;
 }
@@ -90,10 +114,10 @@ function current(rt: ContextRuntime): RunFrame {
 }
 
 /** stackAccess applies the stack rules of checked mode to [a, a+size) (true when on the stack). */
-function stackAccess(rt: ContextRuntime, a: number, size: number, write: boolean, insn: number): boolean {
-  const st = rt.ctx.stack;
+function stackAccess(ctx: VmContext, a: number, size: number, write: boolean, insn: number): boolean {
+  const st = ctx.stack;
   if (a < st.base || a + size > st.base + STACK_SIZE) return false;
-  const u8 = rt.ctx.space.u8;
+  const u8 = ctx.space.u8;
   const s = a - st.base + st.shadow;
   if (write) u8.fill(1, s, s + size);
   else {
@@ -107,16 +131,16 @@ function uninit(insn: number, address: number): BpfError {
 }
 
 /** helperEnv builds the HelperEnv of a loaded program (check applies to its current run). */
-export function helperEnv(rt: ContextRuntime, checked: boolean): HelperEnv {
+export function helperEnv(rt: ContextRuntime, ctx: VmContext, checked: boolean): HelperEnv {
   return {
-    space: rt.ctx.space,
-    cpu: rt.ctx.cpu,
+    space: ctx.space,
+    cpu: ctx.cpu,
     check(addr: number, len: number, write: boolean): void {
       if (!checked || len <= 0) return;
       const f = current(rt);
       const perm = write ? PERM_W : PERM_R;
       if (Number.isInteger(addr) && addr >= 0 && addr < 0x100000000) {
-        if (stackAccess(rt, addr, len, write, f.helperInsn)) return;
+        if (stackAccess(ctx, addr, len, write, f.helperInsn)) return;
         if (f.regions.some((r) => addr >= r.start && addr + len <= r.end && (r.perm & perm) === perm)) return;
       }
       throw new BpfError('E_MEM', `invalid memory access: ${write ? 'write' : 'read'} of ${len} bytes`, { insn: f.helperInsn, address: addr });
@@ -132,7 +156,7 @@ export function faultError(rt: ContextRuntime, prog: Program, halves: Set<number
     case F_MEM:
       return new BpfError(FAULT_CODES[code], `invalid memory access of ${size} bytes`, { insn, address });
     case F_UNINIT: {
-      const st = rt.ctx.stack, u8 = rt.ctx.space.u8;
+      const st = current(rt).ctx.stack, u8 = rt.space.u8;
       let k = 0;
       while (k < size - 1 && u8[address - st.base + st.shadow + k] === 1) k++;
       return uninit(insn, address + k);
@@ -160,7 +184,7 @@ function nthInsn(halves: Set<number>, start: number, n: number): number {
 /** callHelperJs runs helper `id` for generated code with the interpreter's error rules. */
 export function callHelperJs(rt: ContextRuntime, env: HelperEnv, id: number, preResolved: ((...a: never[]) => unknown) | undefined,
   args: bigint[], insn: number): bigint {
-  const f = (preResolved ?? rt.ctx.helpers.get(id)?.fn) as ((...a: unknown[]) => unknown) | undefined;
+  const f = (preResolved ?? current(rt).ctx.helpers.get(id)?.fn) as ((...a: unknown[]) => unknown) | undefined;
   if (!f) throw new BpfError('E_HELPER', `unknown helper ${id}`, { insn });
   const frame = current(rt);
   const saved = frame.helperInsn;

@@ -168,8 +168,8 @@ export class Code extends Bytes {
   /** i64 emits i64.const. */
   i64(v: bigint | number): this {
     this.byte(Op.i64_const);
-    if (typeof v === 'number') this.s32(v);
-    else this.s64(v);
+    if (typeof v === 'number' && v === (v | 0)) this.s32(v);
+    else this.s64(BigInt(v));
     return this;
   }
 
