@@ -63,12 +63,16 @@ export class Gen {
     return dir === 'and' ? and(src(), dst()) : or(src(), dst());
   }
 
-  /** host4 matches IPv4 addresses (masked) in IPv4, ARP and RARP, or one of them when `proto` says so. */
-  host4(addr: number, mask: number, dir: Dir, proto?: 'ip' | 'arp' | 'rarp'): BExpr {
+  /**
+   * host4 matches IPv4 addresses (masked) in IPv4, ARP and RARP, or one of them when `proto`
+   * says so. Several addresses test each loaded field against all of them before loading the
+   * next one, which is the order libpcap's optimizer gives `host a or b`.
+   */
+  host4(addrs: number[], mask: number, dir: Dir, proto?: 'ip' | 'arp' | 'rarp'): BExpr {
     const pl = this.off.linkPl;
-    const v = (addr & mask) >>> 0;
-    const ipPart = (): BExpr => and(this.ip(), this.dirCmp(dir, () => cmp(4, pl + 12, v, mask), () => cmp(4, pl + 16, v, mask)));
-    const arpCmp = (): BExpr => this.dirCmp(dir, () => cmp(4, pl + 14, v, mask), () => cmp(4, pl + 24, v, mask));
+    const any = (off: number): BExpr => or(...addrs.map((a) => cmp(4, off, (a & mask) >>> 0, mask)));
+    const ipPart = (): BExpr => and(this.ip(), this.dirCmp(dir, () => any(pl + 12), () => any(pl + 16)));
+    const arpCmp = (): BExpr => this.dirCmp(dir, () => any(pl + 14), () => any(pl + 24));
     if (proto === 'ip') return ipPart();
     if (proto === 'arp') return and(this.arp(), arpCmp());
     if (proto === 'rarp') return and(this.rarp(), arpCmp());
@@ -100,18 +104,21 @@ export class Gen {
     return this.dirCmp(dir, () => at(6), () => at(0));
   }
 
-  /** port matches transport ports in [lo, hi] over IPv6 and IPv4 (IPv4 first fragments only). */
-  port(lo: number, hi: number, proto: number | undefined, dir: Dir): BExpr {
+  /**
+   * port matches transport ports in any of the ranges over IPv6 and IPv4 (IPv4 first fragments
+   * only). Like host4, several single ports are tested against each loaded field in turn.
+   */
+  port(ranges: [number, number][], proto: number | undefined, dir: Dir): BExpr {
     const pl = this.off.linkPl;
     const protos = proto === undefined ? [132, 6, 17] : [proto];
-    const inRange = (load: SockFilter[]): BExpr =>
-      lo === hi ? test(load, c.BPF_JEQ, lo) : and(test(load, c.BPF_JGE, lo), not(test([...load], c.BPF_JGT, hi)));
+    const inRange = (load: () => SockFilter[]): BExpr => or(...ranges.map(([lo, hi]) =>
+      lo === hi ? test(load(), c.BPF_JEQ, lo) : and(test(load(), c.BPF_JGE, lo), not(test(load(), c.BPF_JGT, hi)))));
     const msh = (): SockFilter => c.sf(c.BPF_LDX | c.BPF_B | c.BPF_MSH, 0, 0, pl);
     const ind = (o: number): SockFilter => c.sf(c.BPF_LD | c.BPF_H | c.BPF_IND, 0, 0, pl + o);
     const v6 = and(this.ip6(), or(...protos.map((p) => cmp(1, pl + 6, p))),
-      this.dirCmp(dir, () => inRange([ld(2, pl + 40)]), () => inRange([ld(2, pl + 42)])));
+      this.dirCmp(dir, () => inRange(() => [ld(2, pl + 40)]), () => inRange(() => [ld(2, pl + 42)])));
     const v4 = and(this.ip(), or(...protos.map((p) => cmp(1, pl + 9, p))), this.notFrag(),
-      this.dirCmp(dir, () => inRange([msh(), ind(0)]), () => inRange([msh(), ind(2)])));
+      this.dirCmp(dir, () => inRange(() => [msh(), ind(0)]), () => inRange(() => [msh(), ind(2)])));
     return or(v6, v4);
   }
 

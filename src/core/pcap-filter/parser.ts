@@ -24,6 +24,13 @@ const UNSUPPORTED = ['gateway', 'inbound', 'outbound', 'mpls', 'pppoed', 'pppoes
 const KEYWORDS = new Set(['and', 'or', 'not', 'len', 'vlan', 'less', 'greater', 'broadcast', 'multicast', 'src', 'dst',
   'mask', ...PROTO_QUALS, ...TYPES]);
 
+/** Merge records how to rebuild a primitive with more values (`host a or b` becomes one test set). */
+interface Merge {
+  key: string;
+  values: number[][];
+  rebuild(values: number[][]): BExpr;
+}
+
 interface Quals {
   proto?: string;
   dir?: Dir;
@@ -46,6 +53,7 @@ export class Parser {
   private readonly toks: Token[];
   private g = new Gen();
   private last: Quals = {};
+  private merges = new WeakMap<BExpr, Merge>();
 
   constructor(src: string) {
     this.toks = tokenize(src);
@@ -93,9 +101,39 @@ export class Parser {
         left = and(left, this.term());
       } else if (this.isWord(t, 'or') || this.isOp(t, '||')) {
         this.next();
-        left = or(left, this.term());
+        left = this.mergeOr(left, this.term());
       } else return left;
     }
+  }
+
+  /**
+   * mergeOr joins two alternatives; equality primitives with the same qualifiers and offsets are
+   * merged into one primitive over both value sets, reproducing the evaluation order libpcap's
+   * optimizer produces (it matters when a later field lies beyond the captured bytes).
+   */
+  private mergeOr(a: BExpr, b: BExpr): BExpr {
+    const ma = this.merges.get(a);
+    const mb = this.merges.get(b);
+    if (!ma || !mb || ma.key !== mb.key) return or(a, b);
+    const e = ma.rebuild([...ma.values, ...mb.values]);
+    this.merges.set(e, { ...ma, values: [...ma.values, ...mb.values] });
+    return e;
+  }
+
+  private mergeable(key: string, values: number[][], rebuild: (v: number[][]) => BExpr): BExpr {
+    const off = { ...this.g.off };
+    const build = (v: number[][]): BExpr => {
+      const saved = this.g.off;
+      this.g.off = off;
+      try {
+        return rebuild(v);
+      } finally {
+        this.g.off = saved;
+      }
+    };
+    const e = build(values);
+    this.merges.set(e, { key: `${key}@${off.linkPl}`, values, rebuild: build });
+    return e;
   }
 
   private term(): BExpr {
@@ -328,7 +366,10 @@ export class Parser {
       return this.g.host6(v6, 128, dir);
     }
     const v4 = parseIPv4Full(text);
-    if (v4) return this.g.host4(bytesToU32(v4), 0xffffffff, dir, this.v4Proto(q, id));
+    if (v4) {
+      const proto = this.v4Proto(q, id);
+      return this.mergeable(`host4/${proto}/${dir}`, [[bytesToU32(v4)]], (v) => this.g.host4(v.map((x) => x[0]), 0xffffffff, dir, proto));
+    }
     throw filterError(`unknown host "${text}" (host names are not resolved; use an address or --via-tcpdump)`, id.col);
   }
 
@@ -365,7 +406,7 @@ export class Parser {
       mask = bytesToU32(mb);
     }
     if ((addr & ~mask) !== 0) throw filterError(`non-network bits set in "${id.text}"`, id.col);
-    return this.g.host4(addr, mask, dir, this.v4Proto(q, id));
+    return this.g.host4([addr], mask, dir, this.v4Proto(q, id));
   }
 
   private prefixLen(max: number): number {
@@ -392,8 +433,11 @@ export class Parser {
       }
       return n;
     });
-    const [lo, hi] = ports.length === 2 ? [Math.min(ports[0], ports[1]), Math.max(ports[0], ports[1])] : [ports[0], ports[0]];
-    return this.g.port(lo, hi, proto, dir);
+    if (ports.length === 1) {
+      const p = proto;
+      return this.mergeable(`port/${p}/${dir}`, [[ports[0]]], (v) => this.g.port(v.map((x) => [x[0], x[0]]), p, dir));
+    }
+    return this.g.port([[Math.min(ports[0], ports[1]), Math.max(ports[0], ports[1])]], proto, dir);
   }
 
   private portValue(text: string, id: Token): [number, number | undefined] {
