@@ -1,6 +1,6 @@
 /**
- * The reference interpreter ("interp"): executes eBPF exactly as /work/notes/semantics.md
- * (mirrored in docs) specifies; the JIT must match it bit for bit.
+ * The reference interpreter ("interp"): executes eBPF exactly as docs/semantics.md
+ * specifies; the JIT must match it bit for bit.
  *
  * Decisions the specification left open, fixed here (the JIT follows them):
  *
