@@ -16,9 +16,12 @@ export function typeById(btf: Btf, id: number): BtfType {
   return t;
 }
 
+/** BtfOfKind is the record type of kind K (BtfComposite for 'struct'). */
+export type BtfOfKind<K extends BtfKind> = BtfType extends infer T ? (T extends { kind: infer TK } ? (K extends TK ? T : never) : never) : never;
+
 /** findType returns the first type of `kind` named `name`, or undefined. */
-export function findType<K extends BtfKind>(btf: Btf, kind: K, name: string): Extract<BtfType, { kind: K }> | undefined {
-  return btf.types.find((t) => t.kind === kind && t.name === name) as Extract<BtfType, { kind: K }> | undefined;
+export function findType<K extends BtfKind>(btf: Btf, kind: K, name: string): BtfOfKind<K> | undefined {
+  return btf.types.find((t) => t.kind === kind && t.name === name) as BtfOfKind<K> | undefined;
 }
 
 const SKIPPED = new Set<BtfKind>(['typedef', 'volatile', 'const', 'restrict', 'type_tag']);
