@@ -25,6 +25,9 @@ export type ErrorCode =
   | 'E2BIG'
   | 'ENOMEM'
   | 'EPERM'
+  | 'EBUSY' // map already frozen
+  | 'ENOSPC' // batch buffer too small for one bucket
+  | 'ENOTSUPP' // operation not supported by this map type (kernel errno 524)
   | 'ENOSYS'
   | 'E_VERIFIER'
   | 'E_ELF'
