@@ -10,7 +10,7 @@ import { type Program, encode, toHex } from '../../src/core/isa/instruction.js';
 import { HelperRegistry } from '../../src/core/helpers/registry.js';
 import { createVmContext, runRaw } from '../../src/core/vm/context.js';
 import type { Engine, VmContext } from '../../src/core/vm/engine.js';
-import { STACK_SIZE } from '../../src/core/vm/memory.js';
+import { AddressSpace, STACK_SIZE } from '../../src/core/vm/memory.js';
 import { interpreter } from '../../src/core/vm/interpreter.js';
 import { loadJit } from '../../src/core/jit/index.js';
 import { HELPER_CHECK, HELPER_PURE, Rng, randomProgram } from './randprog.js';
@@ -53,7 +53,9 @@ export function diffHelpers(): HelperRegistry {
 
 /** runOutcome runs `prog` once with `engine` in a fresh context and records the outcome. */
 export function runOutcome(engine: Engine, prog: Program, data: Uint8Array, checked: boolean, budget: number): Outcome {
-  const ctx: VmContext = createVmContext({ helpers: diffHelpers() });
+  // a small memory keeps the many fresh contexts cheap (wild pointers trap sooner, alike in both engines)
+  const space = new AddressSpace({ initialBytes: 1 << 20, maximumBytes: 1 << 22 });
+  const ctx: VmContext = createVmContext({ helpers: diffHelpers(), space });
   const stackOf = (): string => toHex(ctx.space.read(ctx.stack.base, STACK_SIZE));
   try {
     const r = runRaw(engine, prog, data, ctx, { checked, budget });
@@ -70,8 +72,7 @@ export function runOutcome(engine: Engine, prog: Program, data: Uint8Array, chec
 function same(a: Outcome, b: Outcome): boolean {
   if (a.error || b.error) {
     if (!a.error || !b.error || a.error.code !== b.error.code) return false;
-    // a Wasm trap does not know its instruction; everything else must agree exactly
-    if (b.error.insn !== undefined && a.error.insn !== b.error.insn) return false;
+    if (a.error.insn !== b.error.insn) return false;
     return a.error.address === b.error.address && a.stack === b.stack;
   }
   return a.r0 === b.r0 && a.steps === b.steps && a.data === b.data && a.stack === b.stack;

@@ -8,6 +8,7 @@ import { isBpfError } from '../../src/core/errors.js';
 import type { Program } from '../../src/core/isa/instruction.js';
 import { createVmContext, runRaw } from '../../src/core/vm/context.js';
 import type { Engine, VmContext } from '../../src/core/vm/engine.js';
+import { AddressSpace } from '../../src/core/vm/memory.js';
 import type { HelperRegistry } from '../../src/core/helpers/registry.js';
 import { interpreter } from '../../src/core/vm/interpreter.js';
 import { jit } from '../../src/core/jit/index.js';
@@ -38,7 +39,8 @@ export function prog(p: string | Program): Program {
 
 /** runWith runs `p` with `engine` in a fresh context. */
 export function runWith(engine: Engine, p: string | Program, spec: RunSpec = {}): Result {
-  const ctx: VmContext = createVmContext({ helpers: spec.helpers?.() });
+  const space = spec.shared ? new AddressSpace({ shared: true, initialBytes: 1 << 20, maximumBytes: 1 << 24 }) : undefined;
+  const ctx: VmContext = createVmContext({ helpers: spec.helpers?.(), space });
   try {
     const r = runRaw(engine, prog(p), spec.data ?? new Uint8Array(16), ctx, { checked: spec.checked ?? true, budget: spec.budget });
     return { r0: r.r0, steps: r.steps, data: r.dataOut };

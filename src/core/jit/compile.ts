@@ -19,6 +19,8 @@ export interface Compiled {
   bytes: Uint8Array;
   /** helper IDs the module imports as env.h<ID> */
   helperIds: number[];
+  /** trapMap: sorted (module offset of a memory instruction, eBPF slot) pairs, flattened */
+  trapMap: number[];
 }
 
 const REGS6 = [I64, I64, I64, I64, I64, I64];
@@ -66,14 +68,19 @@ export function compile(prog: Program, halves: Set<number>, opts: GenOptions): C
   mb.defineFunc(m.region, regionBody(m));
   const cfg = buildCfg(prog, halves, entries);
   const lastInsn = halves.has(prog.length - 1) ? prog.length - 2 : prog.length - 1;
+  const bodies: Code[] = [];
   for (const e of entries) {
     const code = new Code(PARAMS);
+    bodies.push(code);
     const L = allocLocals(code, I64, I32);
     const gen = new FuncGen({ c: code, L, m, o: opts, prog }, halves, lastInsn);
     stackify(code, cfg, funcGraph(cfg, cfg.blockOf[e]), gen);
     mb.defineFunc(m.funcs.get(e)!, code);
   }
-  return { bytes: mb.encode(), helperIds: hids };
+  const bytes = mb.encode();
+  const trapMap: number[] = [];
+  for (const b of bodies) for (let k = 0; k < b.marks.length; k += 2) trapMap.push(b.codeOffset + b.marks[k], b.marks[k + 1]);
+  return { bytes, helperIds: hids, trapMap };
 }
 
 /**

@@ -59,7 +59,7 @@ export function emitLoad(g: Gen, i: Insn, pc: number): void {
   const size = o.sizeBytes(o.BPF_SIZE(i.code));
   address(g, i.src, i.off, size, PERM_R, pc);
   const sx = o.BPF_MODE(i.code) === o.BPF_MEMSX;
-  g.c.mem((sx ? LOAD_S : LOAD_U)[size], 0, 0).set(g.L.reg[i.dst]);
+  g.c.mark(pc).mem((sx ? LOAD_S : LOAD_U)[size], 0, 0).set(g.L.reg[i.dst]);
 }
 
 /** emitStore emits ST MEM (immediate) and STX MEM (register). */
@@ -67,11 +67,11 @@ export function emitStore(g: Gen, i: Insn, pc: number): void {
   const size = o.sizeBytes(o.BPF_SIZE(i.code));
   address(g, i.dst, i.off, size, PERM_W, pc);
   if (o.BPF_CLASS(i.code) === o.BPF_STX) {
-    g.c.get(g.L.reg[i.src]).mem(STORE64[size], 0, 0);
+    g.c.get(g.L.reg[i.src]).mark(pc).mem(STORE64[size], 0, 0);
   } else if (size === 8) {
-    g.c.i64(i.imm).mem(Op.i64_store, 0, 0);
+    g.c.i64(i.imm).mark(pc).mem(Op.i64_store, 0, 0);
   } else {
-    g.c.i32(i.imm).mem(STORE32[size], 0, 0);
+    g.c.i32(i.imm).mark(pc).mem(STORE32[size], 0, 0);
   }
 }
 
@@ -101,23 +101,23 @@ export function emitAtomic(g: Gen, i: Insn, pc: number): void {
   c.set(g.L.p);
   if (g.o.shared) {
     c.get(g.L.p).i32(size - 1).op(Op.i32_and, Op.i32_eqz).if();
-    atomicShared(g, i, is64);
+    atomicShared(g, i, is64, pc);
     c.else();
-    atomicPlain(g, i, is64);
+    atomicPlain(g, i, is64, pc);
     c.end();
   } else {
-    atomicPlain(g, i, is64);
+    atomicPlain(g, i, is64, pc);
   }
   if (i.imm === o.BPF_CMPXCHG) c.get(g.L.u).set(g.L.reg[0]);
   else if (i.imm & o.BPF_FETCH) c.get(g.L.u).set(g.L.reg[i.src]);
 }
 
-function atomicPlain(g: Gen, i: Insn, is64: boolean): void {
+function atomicPlain(g: Gen, i: Insn, is64: boolean, pc: number): void {
   const c = g.c;
   const { p, u } = g.L;
   const s = g.L.reg[i.src];
   const store = is64 ? Op.i64_store : Op.i64_store32;
-  c.get(p).mem(is64 ? Op.i64_load : Op.i64_load32_u, 0, 0).set(u);
+  c.get(p).mark(pc).mem(is64 ? Op.i64_load : Op.i64_load32_u, 0, 0).set(u);
   c.get(p);
   const kind = i.imm & ~o.BPF_FETCH;
   if (i.imm === o.BPF_CMPXCHG) {
@@ -129,10 +129,10 @@ function atomicPlain(g: Gen, i: Insn, is64: boolean): void {
   } else {
     c.get(u).get(s).op(PLAIN64[kind]);
   }
-  c.mem(store, 0, 0);
+  c.mark(pc).mem(store, 0, 0);
 }
 
-function atomicShared(g: Gen, i: Insn, is64: boolean): void {
+function atomicShared(g: Gen, i: Insn, is64: boolean, pc: number): void {
   const c = g.c;
   const { p, u } = g.L;
   const s = g.L.reg[i.src];
@@ -143,11 +143,11 @@ function atomicShared(g: Gen, i: Insn, is64: boolean): void {
     wrap();
     c.get(s);
     wrap();
-    c.atomic(is64 ? Atomic.i64_rmw_cmpxchg : Atomic.i32_rmw_cmpxchg, is64 ? 3 : 2);
+    c.mark(pc).atomic(is64 ? Atomic.i64_rmw_cmpxchg : Atomic.i32_rmw_cmpxchg, is64 ? 3 : 2);
   } else {
     c.get(s);
     wrap();
-    c.atomic((is64 ? RMW64 : RMW32)[i.imm & ~o.BPF_FETCH], is64 ? 3 : 2);
+    c.mark(pc).atomic((is64 ? RMW64 : RMW32)[i.imm & ~o.BPF_FETCH], is64 ? 3 : 2);
   }
   if (!is64) c.op(Op.i64_extend_i32_u);
   c.set(u);

@@ -20,9 +20,12 @@ export interface JitOptions extends EngineOptions {
   countBudget?: boolean;
 }
 
-interface CacheEntry {
+/** CacheEntry is a compiled module with what instantiating it needs. */
+export interface CacheEntry {
   module: WebAssembly.Module;
   helperIds: number[];
+  /** (module offset, slot) pairs of memory instructions, to name the slot of a Wasm trap */
+  trapMap: number[];
 }
 
 const CACHE_LIMIT = 256;
@@ -46,7 +49,7 @@ export function compileModule(prog: Program, halves: Set<number>, checked: boole
     return e;
   }
   const out = compile(prog, halves, { checked, budget: counting, shared });
-  e = { module: new WebAssembly.Module(out.bytes as Uint8Array<ArrayBuffer>), helperIds: out.helperIds };
+  e = { module: new WebAssembly.Module(out.bytes as Uint8Array<ArrayBuffer>), helperIds: out.helperIds, trapMap: out.trapMap };
   cache.set(key, e);
   if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
   return e;
@@ -59,7 +62,7 @@ export function loadJit(prog: Program, ctx: VmContext, opts: JitOptions = {}): J
   const checked = opts.checked ?? true;
   const counting = typeof opts.countBudget === 'boolean' ? opts.countBudget : checked;
   const e = compileModule(insns, halves, checked, counting, ctx.space.shared);
-  return new JitProgram(insns, halves, e.module, e.helperIds, ctx, checked, counting);
+  return new JitProgram(insns, halves, e, ctx, checked, counting);
 }
 
 /** jit is the WebAssembly JIT engine. */

@@ -7,6 +7,7 @@ import { BpfError, isBpfError } from '../errors.js';
 import type { Program } from '../isa/instruction.js';
 import type { HelperEnv } from '../helpers/registry.js';
 import { DEFAULT_BUDGET, type LoadedProgram, type RunOptions, type RunResult, type VmContext } from '../vm/engine.js';
+import type { CacheEntry } from './index.js';
 import { type ContextRuntime, LDABS_EXIT, callHelperJs, callxId, contextRuntime, faultError, helperEnv } from './runtime.js';
 
 type MainFn = (...regs: bigint[]) => bigint[];
@@ -24,8 +25,12 @@ export class JitProgram implements LoadedProgram {
   private readonly rt: ContextRuntime;
   private readonly env: HelperEnv;
 
-  constructor(insns: Program, private readonly halves: Set<number>, module: WebAssembly.Module, helperIds: number[],
+  private readonly trapMap: number[];
+
+  constructor(insns: Program, private readonly halves: Set<number>, compiled: CacheEntry,
     readonly ctx: VmContext, readonly checked: boolean, readonly counting: boolean) {
+    const { module, helperIds } = compiled;
+    this.trapMap = compiled.trapMap;
     this.insns = insns;
     this.rt = contextRuntime(ctx);
     this.env = helperEnv(this.rt, ctx, checked);
@@ -77,7 +82,7 @@ export class JitProgram implements LoadedProgram {
       try {
         r0 = BigInt.asUintN(64, this.main(0n, arg(0), arg(1), arg(2), arg(3), arg(4), 0n, 0n, 0n, 0n, BigInt(this.ctx.stack.top(0)))[0]);
       } catch (e) {
-        if (e !== LDABS_EXIT) throw translate(e);
+        if (e !== LDABS_EXIT) throw translate(e, this.trapMap);
         r0 = 0n;
       }
       const steps = this.counting ? budget - Number(this.budgetGlobal.value as bigint) : 0;
@@ -101,13 +106,27 @@ function budgetOf(b: number | undefined): number {
 }
 
 /** translate maps what escaped the Wasm code to a BpfError (traps are out-of-bounds accesses). */
-function translate(e: unknown): unknown {
+function translate(e: unknown, trapMap: number[]): unknown {
   if (isBpfError(e)) return e;
   if (e instanceof WebAssembly.RuntimeError) {
-    return new BpfError('E_MEM', `memory access out of bounds (${e.message})`, {}, { cause: e });
+    const insn = trapInsn(e, trapMap);
+    return new BpfError('E_MEM', `memory access out of bounds (${e.message})`, insn === undefined ? {} : { insn }, { cause: e });
   }
   if (e instanceof RangeError) {
     return new BpfError('E_MEM', `out of resources: ${e.message}`, {}, { cause: e });
   }
   return e;
+}
+
+/**
+ * trapInsn finds the eBPF slot of a trapping memory instruction: V8 names the trap's module
+ * offset in the stack trace ("wasm-function[3]:0x1a2"), and codegen recorded the offset of
+ * every memory access. Undefined when the trace is unavailable.
+ */
+function trapInsn(e: Error, trapMap: number[]): number | undefined {
+  const m = /wasm-function\[\d+\]:0x([0-9a-f]+)/.exec(String(e.stack));
+  if (!m) return undefined;
+  const off = parseInt(m[1], 16);
+  for (let k = 0; k < trapMap.length; k += 2) if (trapMap[k] === off) return trapMap[k + 1];
+  return undefined;
 }

@@ -107,8 +107,18 @@ export interface FuncType {
  */
 export class Code extends Bytes {
   private readonly localTypes: number[] = [];
+  /** marks: (offset in the instruction stream, tag) pairs, e.g. memory accesses and their eBPF slot */
+  readonly marks: number[] = [];
+  /** codeOffset is set by ModuleBuilder.encode: module offset of this body's first instruction */
+  codeOffset = -1;
   constructor(readonly nparams: number) {
     super();
+  }
+
+  /** mark tags the next instruction's position (to map a trap's module offset back to `tag`). */
+  mark(tag: number): this {
+    this.marks.push(this.len, tag);
+    return this;
   }
 
   /** local declares a new local of type `t` and returns its index. */
@@ -238,8 +248,8 @@ export class Code extends Bytes {
     return this;
   }
 
-  /** encode returns the body as the code section wants it (locals + code + end). */
-  encode(): Bytes {
+  /** encode returns the body as the code section wants it (locals + code + end); `header` gets the locals' size. */
+  encode(header?: { len: number }): Bytes {
     const out = new Bytes();
     const groups: Array<[number, number]> = [];
     for (const t of this.localTypes) {
@@ -252,6 +262,7 @@ export class Code extends Bytes {
       out.u32(n);
       out.byte(t);
     }
+    if (header) header.len = out.len;
     out.bytes(this.result());
     out.byte(Op.end);
     return out;
@@ -379,21 +390,31 @@ export class ModuleBuilder {
         s.u32(e.index);
       }
     });
-    this.section(out, 10, (s) => {
+    const bodies: Array<[Code, number]> = [];
+    const start = this.section(out, 10, (s) => {
       s.u32(this.funcs.length);
       for (const f of this.funcs) {
         if (!f.code) throw new Error('function declared but not defined');
-        s.vec(f.code.encode());
+        const header = { len: 0 };
+        const body = f.code.encode(header);
+        s.u32(body.len);
+        bodies.push([f.code, s.len + header.len]);
+        s.bytes(body.result());
       }
     });
+    for (const [code, off] of bodies) code.codeOffset = start + off;
     return out.result().slice();
   }
 
-  private section(out: Bytes, id: number, fill: (s: Bytes) => void): void {
+  /** section appends a section and returns the module offset of its content. */
+  private section(out: Bytes, id: number, fill: (s: Bytes) => void): number {
     const s = new Bytes();
     fill(s);
     out.byte(id);
-    out.vec(s);
+    out.u32(s.len);
+    const at = out.len;
+    out.bytes(s.result());
+    return at;
   }
 
   private typeSection(s: Bytes): void {
