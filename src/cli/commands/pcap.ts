@@ -1,0 +1,90 @@
+/**
+ * `tsbpf pcap filter EXPR IN [-w OUT] [--count] [--engine jit|interp|ref] [--via-tcpdump]`:
+ * select the packets of a classic pcap or pcapng capture with a pcap-filter expression.
+ * The expression is compiled by tsbpf's own compiler, or with --via-tcpdump by libpcap
+ * (`tcpdump -ddd`, for anything outside tsbpf's subset), then run on the chosen engine.
+ */
+import { parseArgs } from 'node:util';
+import { execFileSync } from 'node:child_process';
+import { BpfError } from '../../core/errors.js';
+import { parseDDD } from '../../core/cbpf/index.js';
+import type { CbpfProgram } from '../../core/cbpf/index.js';
+import { compileFilter } from '../../core/pcap-filter/index.js';
+import { readCapture, writePcap } from '../../core/pcap/index.js';
+import type { CapturedPacket } from '../../core/pcap/index.js';
+import type { CliIo } from '../io.js';
+import { verdictFn } from './cbpf.js';
+
+const USAGE = `Usage: tsbpf pcap filter EXPR IN.pcap [-w OUT.pcap] [--count] [--engine jit|interp|ref] [--via-tcpdump]
+  Selects the packets of a pcap or pcapng file that match a pcap-filter expression.
+  Without -w or --count, prints one line per selected packet (number, time, lengths).
+`;
+
+/** DLT_NAMES maps link types to the names tcpdump -y takes. */
+const DLT_NAMES: Record<number, string> = { 1: 'EN10MB', 101: 'RAW', 113: 'LINUX_SLL', 0: 'NULL', 276: 'LINUX_SLL2' };
+
+/** compileExpression compiles with tsbpf, or with libpcap through `tcpdump -ddd` when viaTcpdump is set. */
+export function compileExpression(expr: string, linktype: number, viaTcpdump: boolean): CbpfProgram {
+  if (!viaTcpdump) return compileFilter(expr, { linktype });
+  const dlt = DLT_NAMES[linktype];
+  if (!dlt) throw new BpfError('EINVAL', `--via-tcpdump: no tcpdump name known for link type ${linktype}`);
+  let out: string;
+  try {
+    out = execFileSync('tcpdump', ['-ddd', '-y', dlt, '--', expr], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+  } catch (e) {
+    const err = e as { code?: string; stderr?: Buffer };
+    if (err.code === 'ENOENT') throw new BpfError('ENOENT', '--via-tcpdump: tcpdump is not installed');
+    const msg = (err.stderr?.toString() ?? '').split('\n').filter((l) => l && !l.startsWith('Warning')).join('; ');
+    throw new BpfError('EINVAL', `tcpdump rejected the expression: ${msg}`);
+  }
+  return parseDDD(out);
+}
+
+/** pcapCommand implements `tsbpf pcap`. */
+export async function pcapCommand(argv: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'filter') return filter(rest, io);
+  if (sub === undefined || sub === 'help') {
+    io.stdout(USAGE);
+    return sub ? 0 : 1;
+  }
+  io.stderr(`Error: unknown pcap command "${sub}"\n${USAGE}`);
+  return 1;
+}
+
+async function filter(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      write: { type: 'string', short: 'w' }, count: { type: 'boolean', default: false },
+      engine: { type: 'string', default: 'jit' }, 'via-tcpdump': { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length !== 2) throw new BpfError('EINVAL', USAGE.trimEnd());
+  const [expr, input] = positionals;
+  const cap = readCapture(io.readFile(input), { lenient: true });
+  if (cap.warning) io.stderr(`warning: ${cap.warning.message}\n`);
+  const prog = compileExpression(expr, cap.linktype, values['via-tcpdump']!);
+  const verdict = await verdictFn(prog, values.engine!);
+  const selected: CapturedPacket[] = [];
+  const numbers: number[] = [];
+  let skipped = 0;
+  cap.packets.forEach((p, i) => {
+    if (p.linktype !== cap.linktype) {
+      skipped++;
+      return;
+    }
+    if (verdict(p.data, p.origLen) !== 0) {
+      selected.push(p);
+      numbers.push(i + 1);
+    }
+  });
+  if (skipped) io.stderr(`warning: ${skipped} packets of other link types skipped\n`);
+  if (values.write) io.writeFile(values.write, writePcap(selected, { linktype: cap.linktype, snaplen: cap.snaplen || 262144, nanosecond: cap.nanosecond }));
+  if (values.count) io.stdout(`${selected.length}\n`);
+  else if (!values.write) {
+    io.stdout(selected.map((p, k) => `${numbers[k]} ${p.tsSec}.${String(Math.floor(p.tsNsec / 1000)).padStart(6, '0')} len ${p.origLen} caplen ${p.data.length}\n`).join(''));
+  }
+  return cap.warning ? 1 : 0;
+}
