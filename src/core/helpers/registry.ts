@@ -6,6 +6,7 @@
  */
 import { BpfError } from '../errors.js';
 import type { AddressSpace } from '../vm/memory.js';
+import type { VmContext } from '../vm/engine.js';
 import { BPF_FUNC, HELPERS } from './ids.js';
 
 /** HelperEnv is what a helper sees of the running program. */
@@ -20,11 +21,22 @@ export interface HelperEnv {
 /** HelperFn implements a helper: r1..r5 in, r0 out (all unsigned 64-bit). */
 export type HelperFn = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, env: HelperEnv) => bigint;
 
+/**
+ * WasmHelperFactory returns, for a context and mode (checked or trusted), a function exported
+ * from a WebAssembly instance over the context's memory that implements the helper with the
+ * JIT's helper signature `(r1..r5: i64, insn: i32) -> i64`, or undefined when it has none.
+ * A JIT imports it in place of the JavaScript wrapper of `fn`, so calls stay inside Wasm; it
+ * behaves exactly like `fn` (same results, same faults as BpfErrors with the call's insn).
+ */
+export type WasmHelperFactory = (ctx: VmContext, checked: boolean) => ((...args: never[]) => unknown) | undefined;
+
 /** HelperImpl is a registered helper. */
 export interface HelperImpl {
   id: number;
   name: string;
   fn: HelperFn;
+  /** wasm, when present, gives the in-Wasm implementation of `fn` for the JIT */
+  wasm?: WasmHelperFactory;
 }
 
 /** HelperRegistry maps helper IDs to implementations. */
@@ -32,10 +44,10 @@ export class HelperRegistry {
   private readonly byId = new Map<number, HelperImpl>();
 
   /** register adds or replaces the helper `idOrName` (kernel ID or name without bpf_). */
-  register(idOrName: number | string, fn: HelperFn): this {
+  register(idOrName: number | string, fn: HelperFn, wasm?: WasmHelperFactory): this {
     const id = typeof idOrName === 'number' ? idOrName : helperId(idOrName);
     const name = HELPERS[id]?.name ?? `helper_${id}`;
-    this.byId.set(id, { id, name, fn });
+    this.byId.set(id, wasm ? { id, name, fn, wasm } : { id, name, fn });
     return this;
   }
 

@@ -1,0 +1,114 @@
+/**
+ * Creating a map's header and storage in the address space, with the kernel's attribute
+ * checks (map_create / *_alloc_check): the same inputs give the same errno as Linux.
+ */
+import type { AddressSpace } from '../vm/memory.js';
+import {
+  BPF_F_MMAPABLE, BPF_F_NO_PREALLOC, BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY, BPF_F_WRONLY_PROG,
+  BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, E2BIG, EINVAL, ENOMEM, ENOTSUPP,
+  H_BUCKETS, H_ESTRIDE, H_FLAGS, H_FREE, H_HASHES, H_ID, H_KEYS, H_KEY_SIZE, H_KSTRIDE, H_MAX_ENTRIES, H_NBUCKETS,
+  H_NCPUS, H_NEXT, H_STRIDE, H_TYPE, H_VALUES, H_VALUE_SIZE, HEADER_SIZE, isArrayType, isHashType, isPerCpu, round8,
+} from './layout.js';
+
+/** MapAttr are the BPF_MAP_CREATE inputs (bpf_attr field names in camelCase). */
+export interface MapAttr {
+  mapType: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  mapFlags?: number;
+}
+
+const BPF_F_NO_COMMON_LRU = 1 << 1, BPF_F_NUMA_NODE = 1 << 2, BPF_F_ZERO_SEED = 1 << 6;
+const BPF_F_PRESERVE_ELEMS = 1 << 11, BPF_F_INNER_MAP = 1 << 12;
+const ACCESS_MASK = BPF_F_RDONLY | BPF_F_WRONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG;
+const ARRAY_FLAGS = BPF_F_NUMA_NODE | BPF_F_MMAPABLE | ACCESS_MASK | BPF_F_PRESERVE_ELEMS | BPF_F_INNER_MAP;
+const HASH_FLAGS = BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NUMA_NODE | ACCESS_MASK | BPF_F_ZERO_SEED;
+/** PCPU_MIN_UNIT_SIZE bounds per-CPU values (as in Linux). */
+const PCPU_MIN_UNIT_SIZE = 32768;
+const MAX_BPF_STACK = 512;
+/** MAX_MAP_BYTES bounds one map's storage (the address space is at most 4 GiB). */
+const MAX_MAP_BYTES = 2 ** 31;
+
+function accessOk(flags: number): boolean {
+  const both = (a: number, b: number): boolean => (flags & a) !== 0 && (flags & b) !== 0;
+  return !both(BPF_F_RDONLY, BPF_F_WRONLY) && !both(BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG);
+}
+
+/** checkMapAttr returns 0 when the kernel would accept `a` for an array or hash map, else -errno. */
+export function checkMapAttr(a: MapAttr): number {
+  const flags = a.mapFlags ?? 0, t = a.mapType;
+  if (!accessOk(flags)) return -EINVAL;
+  if (isArrayType(t)) {
+    if (a.maxEntries === 0 || a.keySize !== 4 || a.valueSize === 0 || (flags & ~ARRAY_FLAGS) !== 0) return -EINVAL;
+    if (t !== BPF_MAP_TYPE_ARRAY && (flags & (BPF_F_MMAPABLE | BPF_F_INNER_MAP)) !== 0) return -EINVAL;
+    if (isPerCpu(t) && round8(a.valueSize) > PCPU_MIN_UNIT_SIZE) return -E2BIG;
+    return 0;
+  }
+  if (isHashType(t)) {
+    const lru = t === BPF_MAP_TYPE_LRU_HASH || t === BPF_MAP_TYPE_LRU_PERCPU_HASH;
+    if ((flags & ~HASH_FLAGS) !== 0) return -EINVAL;
+    if (!lru && (flags & BPF_F_NO_COMMON_LRU) !== 0) return -EINVAL;
+    if (lru && (flags & BPF_F_NO_PREALLOC) !== 0) return -ENOTSUPP;
+    if (a.maxEntries === 0 || a.keySize === 0 || a.valueSize === 0) return -EINVAL;
+    if (a.keySize > MAX_BPF_STACK) return -E2BIG;
+    if (isPerCpu(t) && round8(a.valueSize) > PCPU_MIN_UNIT_SIZE) return -E2BIG;
+    return 0;
+  }
+  return -EINVAL;
+}
+
+/** MapStorage is where a created map lives. */
+export interface MapStorage {
+  /** header address (what programs hold as the map pointer) */
+  hdr: number;
+  /** value storage [values, values + valuesSize) */
+  values: number;
+  valuesSize: number;
+}
+
+/**
+ * allocMap lays out header and storage for a checked `a` (checkMapAttr returned 0) with
+ * table id `id` and `ncpus` CPUs, and returns where they are; throws RangeError-free: returns
+ * -ENOMEM when the storage would be too large.
+ */
+export function allocMap(space: AddressSpace, a: MapAttr, id: number, ncpus: number): MapStorage | number {
+  const t = a.mapType;
+  const slots = isPerCpu(t) ? ncpus : 1;
+  const stride = round8(a.valueSize), estride = stride * slots;
+  const n = a.maxEntries;
+  const valuesSize = n * estride;
+  const hash = isHashType(t);
+  const kstride = round8(a.keySize);
+  const nb = hash ? bucketCount(n) : 0;
+  const extra = hash ? n * kstride + n * 4 + n * 4 + nb * 4 : 0;
+  const total = HEADER_SIZE + valuesSize + extra;
+  if (total > MAX_MAP_BYTES || nb > 2 ** 30) return -ENOMEM;
+  let hdr: number;
+  try {
+    hdr = space.alloc(total, 64);
+  } catch {
+    return -ENOMEM;
+  }
+  const dv = space.dv;
+  const values = hdr + HEADER_SIZE;
+  const put = (off: number, v: number): void => dv.setUint32(hdr + off, v, true);
+  put(H_ID, id); put(H_TYPE, t); put(H_KEY_SIZE, a.keySize); put(H_VALUE_SIZE, a.valueSize);
+  put(H_MAX_ENTRIES, n); put(H_FLAGS, a.mapFlags ?? 0); put(H_STRIDE, stride); put(H_NCPUS, slots);
+  put(H_VALUES, values); put(H_ESTRIDE, estride); put(H_KSTRIDE, kstride);
+  if (hash) {
+    const keys = values + valuesSize, hashes = keys + n * kstride, next = hashes + n * 4, buckets = next + n * 4;
+    put(H_KEYS, keys); put(H_HASHES, hashes); put(H_NEXT, next); put(H_BUCKETS, buckets); put(H_NBUCKETS, nb);
+    // free list: element 0 first, so allocation order is deterministic
+    for (let i = 0; i < n; i++) dv.setUint32(next + i * 4, i + 2 <= n ? i + 2 : 0, true);
+    put(H_FREE, 1);
+  }
+  return { hdr, values, valuesSize };
+}
+
+/** bucketCount is the kernel's roundup_pow_of_two(max_entries). */
+function bucketCount(n: number): number {
+  let b = 1;
+  while (b < n) b *= 2;
+  return b;
+}

@@ -1,0 +1,69 @@
+/**
+ * The map operations by type, over memory: what the user-space API and the JavaScript
+ * helpers call. Keys and values are addresses in the address space; results are 0 or
+ * -errno (Linux values), lookups return addresses (0 = none).
+ */
+import type { AddressSpace } from '../vm/memory.js';
+import { arrayCheckUpdate, arrayDelete, arrayElem, arrayGetNextKey } from './ops-array.js';
+import { COPY_ALL_CPUS, hashDelete, hashElem, hashGetNextKey, hashUpdate } from './ops-hash.js';
+import {
+  BPF_F_LOCK, EINVAL, ENOTSUPP, H_ESTRIDE, H_NCPUS, H_STRIDE, H_TYPE, H_VALUE_SIZE, isArrayType, isHashType,
+} from './layout.js';
+
+export { COPY_ALL_CPUS } from './ops-hash.js';
+
+/** elemValue returns the address of the value storage (all CPU slots) of `key`, or 0. */
+export function elemValue(space: AddressSpace, hdr: number, keyAddr: number): number {
+  const t = space.dv.getUint32(hdr + H_TYPE, true);
+  if (isArrayType(t)) return arrayElem(space, hdr, keyAddr);
+  if (isHashType(t)) return hashElem(space, hdr, keyAddr);
+  return 0;
+}
+
+/** lookupElem is bpf_map_lookup_elem for a program on `cpu`: the address of its value slot, or 0. */
+export function lookupElem(space: AddressSpace, hdr: number, keyAddr: number, cpu: number): number {
+  const v = elemValue(space, hdr, keyAddr);
+  if (v === 0) return 0;
+  const dv = space.dv;
+  return dv.getUint32(hdr + H_NCPUS, true) > 1 ? v + cpu * dv.getUint32(hdr + H_STRIDE, true) : v;
+}
+
+/**
+ * updateElem stores the value at `valAddr` under `key`: a program on `cpu` writes that CPU's
+ * slot; COPY_ALL_CPUS (user space) writes every slot of a per-CPU map from ncpus * round8(value_size) bytes.
+ */
+export function updateElem(space: AddressSpace, hdr: number, keyAddr: number, valAddr: number, flags: number, cpu: number): number {
+  const dv = space.dv;
+  const t = dv.getUint32(hdr + H_TYPE, true);
+  if (flags & BPF_F_LOCK) return -EINVAL; // no map value holds a bpf_spin_lock yet
+  const ncpus = dv.getUint32(hdr + H_NCPUS, true);
+  const slot = ncpus === 1 ? 0 : cpu;
+  if (isHashType(t)) return hashUpdate(space, hdr, keyAddr, valAddr, flags, slot);
+  if (!isArrayType(t)) return -EINVAL;
+  const err = arrayCheckUpdate(space, hdr, keyAddr, flags);
+  if (err) return err;
+  const base = arrayElem(space, hdr, keyAddr);
+  if (slot === COPY_ALL_CPUS) {
+    space.u8.copyWithin(base, valAddr, valAddr + dv.getUint32(hdr + H_ESTRIDE, true));
+  } else {
+    const dst = base + slot * dv.getUint32(hdr + H_STRIDE, true);
+    space.u8.copyWithin(dst, valAddr, valAddr + dv.getUint32(hdr + H_VALUE_SIZE, true));
+  }
+  return 0;
+}
+
+/** deleteElem removes `key`: 0, -ENOENT, or -EINVAL for arrays. */
+export function deleteElem(space: AddressSpace, hdr: number, keyAddr: number): number {
+  const t = space.dv.getUint32(hdr + H_TYPE, true);
+  if (isHashType(t)) return hashDelete(space, hdr, keyAddr);
+  if (isArrayType(t)) return arrayDelete();
+  return -EINVAL;
+}
+
+/** getNextKey writes the key after `key` (keyAddr 0 = first key) to `out`: 0 or -ENOENT. */
+export function getNextKey(space: AddressSpace, hdr: number, keyAddr: number, out: number): number {
+  const t = space.dv.getUint32(hdr + H_TYPE, true);
+  if (isHashType(t)) return hashGetNextKey(space, hdr, keyAddr, out);
+  if (isArrayType(t)) return arrayGetNextKey(space, hdr, keyAddr, out);
+  return -ENOTSUPP;
+}

@@ -1,0 +1,141 @@
+/**
+ * The exported helpers of the Wasm map runtime, with the JIT's helper signature
+ * (r1..r5 i64, insn i32) -> i64: bpf_map_lookup_elem, bpf_map_update_elem and
+ * bpf_map_delete_elem for array, per-CPU array, hash and per-CPU hash maps. They mirror
+ * runtime/helpers.ts + ops.ts step for step (same checks in the same order, same results).
+ */
+import type { Code } from '../jit/wasm/encoder.js';
+import {
+  BPF_F_LOCK, E2BIG, EEXIST, EINVAL, ENOENT, H_BUCKETS, H_COUNT, H_ESTRIDE, H_FREE, H_HASHES, H_KEYS, H_KEY_SIZE,
+  H_KSTRIDE, H_MAX_ENTRIES, H_NBUCKETS, H_NCPUS, H_NEXT, H_TYPE, H_VALUES, H_VALUE_SIZE,
+} from './layout.js';
+import { isArrayT, isHashT } from './wasm-lib.js';
+import { I32, type MRT, Op, field, load32, lock, memCopy, newCode, retErr, store32, unlock } from './wasm-util.js';
+
+const PARAMS = 6;
+const INSN = 5;
+
+/** prologue: hdr = mapptr(r1); check key (r2, key_size); key = (u32) r2. */
+function prologue(c: Code, m: MRT, hdr: number, key: number): void {
+  c.get(0).get(INSN).call(m.mapptr).set(hdr);
+  c.get(1); field(c, hdr, H_KEY_SIZE); c.i32(0).get(INSN).call(m.check);
+  c.get(1).op(Op.i32_wrap_i64).set(key);
+}
+
+/** genLookup: r0 = address of the running CPU's value slot of key r2 in map r1, or 0. */
+export function genLookup(m: MRT): Code {
+  const c = newCode(PARAMS);
+  const hdr = c.local(I32), key = c.local(I32), v = c.local(I32);
+  prologue(c, m, hdr, key);
+  c.get(hdr).get(key).call(m.elem).tee(v).op(Op.i32_eqz).if().i64(0).op(Op.return).end();
+  c.get(hdr).get(v).call(m.slot).op(Op.i64_extend_i32_u);
+  return c;
+}
+
+/** genUpdate: map r1, key r2, value r3, flags r4 -> 0 or -errno. */
+export function genUpdate(m: MRT): Code {
+  const c = newCode(PARAMS);
+  const hdr = c.local(I32), key = c.local(I32), val = c.local(I32), f = c.local(I32), t = c.local(I32);
+  const e = c.local(I32), i = c.local(I32), h = c.local(I32), b = c.local(I32);
+  prologue(c, m, hdr, key);
+  c.get(2); field(c, hdr, H_VALUE_SIZE); c.i32(0).get(INSN).call(m.check);
+  c.get(2).op(Op.i32_wrap_i64).set(val);
+  // flags >= 2^32 behave as 0xffffffff (invalid), like flags32() in helpers.ts
+  c.i32(-1).get(3).op(Op.i32_wrap_i64).get(3).i64(0x100000000n).op(Op.i64_ge_u).op(Op.select).set(f);
+  c.get(f).i32(BPF_F_LOCK).op(Op.i32_and).if(); retErr(c, EINVAL); c.end();
+  c.get(f).i32(2).op(Op.i32_gt_u).if(); retErr(c, EINVAL); c.end();
+  field(c, hdr, H_TYPE); c.set(t);
+  isArrayT(c, t); c.if();
+  c.get(key); load32(c); c.tee(i); field(c, hdr, H_MAX_ENTRIES); c.op(Op.i32_ge_u).if(); retErr(c, E2BIG); c.end();
+  c.get(f).i32(1).op(Op.i32_and).if(); retErr(c, EEXIST); c.end();
+  c.get(hdr); field(c, hdr, H_VALUES); c.get(i); field(c, hdr, H_ESTRIDE); c.op(Op.i32_mul).op(Op.i32_add).call(m.slot);
+  c.get(val); field(c, hdr, H_VALUE_SIZE); memCopy(c);
+  c.i64(0).op(Op.return);
+  c.end();
+  isHashT(c, t); c.op(Op.i32_eqz).if(); retErr(c, EINVAL); c.end();
+  c.get(key); field(c, hdr, H_KEY_SIZE); c.call(m.hash).set(h);
+  lock(c, m, hdr);
+  c.get(hdr).get(key).get(h).call(m.find).set(e);
+  const fail = (errno: number): void => {
+    unlock(c, m, hdr);
+    retErr(c, errno);
+  };
+  c.get(e).op(Op.i32_eqz).op(Op.i32_eqz).get(f).i32(1).op(Op.i32_eq).op(Op.i32_and).if(); fail(EEXIST); c.end();
+  c.get(e).op(Op.i32_eqz).get(f).i32(2).op(Op.i32_eq).op(Op.i32_and).if(); fail(ENOENT); c.end();
+  c.get(e).if();
+  copyToSlot(c, m, hdr, e, val);
+  unlock(c, m, hdr);
+  c.i64(0).op(Op.return);
+  c.end();
+  insert(c, m, { hdr, key, val, e, i, h, b });
+  unlock(c, m, hdr);
+  c.i64(0);
+  return c;
+}
+
+function valueBase(c: Code, hdr: number, e: number): void {
+  field(c, hdr, H_VALUES); c.get(e).i32(1).op(Op.i32_sub); field(c, hdr, H_ESTRIDE); c.op(Op.i32_mul).op(Op.i32_add);
+}
+
+function copyToSlot(c: Code, m: MRT, hdr: number, e: number, val: number): void {
+  c.get(hdr); valueBase(c, hdr, e); c.call(m.slot);
+  c.get(val); field(c, hdr, H_VALUE_SIZE); memCopy(c);
+}
+
+function insert(c: Code, m: MRT, l: { hdr: number; key: number; val: number; e: number; i: number; h: number; b: number }): void {
+  const { hdr, key, val, e, i, h, b } = l;
+  field(c, hdr, H_FREE); c.tee(e).op(Op.i32_eqz).if(); unlock(c, m, hdr); retErr(c, E2BIG); c.end();
+  c.get(e).i32(1).op(Op.i32_sub).set(i);
+  const linkOf = (): void => {
+    field(c, hdr, H_NEXT); c.get(i).i32(2).op(Op.i32_shl).op(Op.i32_add);
+  };
+  c.get(hdr); linkOf(); load32(c); store32(c, H_FREE);
+  field(c, hdr, H_KEYS); c.get(i); field(c, hdr, H_KSTRIDE); c.op(Op.i32_mul).op(Op.i32_add);
+  c.get(key); field(c, hdr, H_KEY_SIZE); memCopy(c);
+  field(c, hdr, H_HASHES); c.get(i).i32(2).op(Op.i32_shl).op(Op.i32_add).get(h); store32(c);
+  field(c, hdr, H_NCPUS); c.i32(1).op(Op.i32_gt_u).if();
+  valueBase(c, hdr, e); c.i32(0); field(c, hdr, H_ESTRIDE); c.memoryFill();
+  c.end();
+  copyToSlot(c, m, hdr, e, val);
+  field(c, hdr, H_BUCKETS); c.get(h); field(c, hdr, H_NBUCKETS); c.i32(1).op(Op.i32_sub).op(Op.i32_and);
+  c.i32(2).op(Op.i32_shl).op(Op.i32_add).set(b);
+  linkOf(); c.get(b); load32(c); store32(c);
+  c.get(b).get(e); store32(c);
+  c.get(hdr); field(c, hdr, H_COUNT); c.i32(1).op(Op.i32_add); store32(c, H_COUNT);
+}
+
+/** genDelete: map r1, key r2 -> 0, -ENOENT, or -EINVAL for arrays. */
+export function genDelete(m: MRT): Code {
+  const c = newCode(PARAMS);
+  const hdr = c.local(I32), key = c.local(I32), t = c.local(I32), h = c.local(I32), link = c.local(I32);
+  const e = c.local(I32), i = c.local(I32), nx = c.local(I32);
+  prologue(c, m, hdr, key);
+  field(c, hdr, H_TYPE); c.set(t);
+  isHashT(c, t); c.op(Op.i32_eqz).if(); retErr(c, EINVAL); c.end();
+  c.get(key); field(c, hdr, H_KEY_SIZE); c.call(m.hash).set(h);
+  lock(c, m, hdr);
+  field(c, hdr, H_BUCKETS); c.get(h); field(c, hdr, H_NBUCKETS); c.i32(1).op(Op.i32_sub).op(Op.i32_and);
+  c.i32(2).op(Op.i32_shl).op(Op.i32_add).tee(link); load32(c); c.set(e);
+  c.block().loop();
+  c.get(e).op(Op.i32_eqz).op(Op.br_if).u32(1);
+  c.get(e).i32(1).op(Op.i32_sub).set(i);
+  field(c, hdr, H_NEXT); c.get(i).i32(2).op(Op.i32_shl).op(Op.i32_add).set(nx);
+  field(c, hdr, H_HASHES); c.get(i).i32(2).op(Op.i32_shl).op(Op.i32_add); load32(c); c.get(h).op(Op.i32_eq).if();
+  field(c, hdr, H_KEYS); c.get(i); field(c, hdr, H_KSTRIDE); c.op(Op.i32_mul).op(Op.i32_add).get(key); field(c, hdr, H_KEY_SIZE);
+  c.call(m.keyeq).if();
+  c.get(link).get(nx); load32(c); store32(c);
+  c.get(nx); field(c, hdr, H_FREE); store32(c);
+  c.get(hdr).get(e); store32(c, H_FREE);
+  c.get(hdr); field(c, hdr, H_COUNT); c.i32(1).op(Op.i32_sub); store32(c, H_COUNT);
+  unlock(c, m, hdr);
+  c.i64(0).op(Op.return);
+  c.end();
+  c.end();
+  c.get(nx).set(link);
+  c.get(link); load32(c); c.set(e);
+  c.br(0);
+  c.end().end();
+  unlock(c, m, hdr);
+  retErr(c, ENOENT);
+  return c;
+}
