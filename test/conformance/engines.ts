@@ -16,7 +16,7 @@ interface EngineModule {
 
 const ENGINE_MODULES: EngineModule[] = [
   { name: 'interpreter', module: '../../src/core/vm/interpreter.js', export: 'interpreter' },
-  // the JIT engineer adds: { name: 'jit', module: '../../src/core/jit/index.js', export: 'jit' },
+  { name: 'jit', module: '../../src/core/jit/index.js', export: 'jit' },
 ];
 
 /** EngineEntry is an engine that could be imported, or the reason it could not. */

@@ -150,11 +150,15 @@ export function funcGraph(cfg: Cfg, entry: number): FuncGraph {
   return { order, rpo, idom, reducible: isReducible(cfg, order, rpo, idom) };
 }
 
-function predecessors(cfg: Cfg, order: number[], rpo: Int32Array): Map<number, number[]> {
-  const preds = new Map<number, number[]>();
-  for (const b of order) preds.set(b, []);
+function predecessors(cfg: Cfg, order: number[], rpo: Int32Array): number[][] {
+  const preds: number[][] = [];
+  for (const b of order) preds[b] = [];
   for (const b of order) {
-    for (const s of new Set(cfg.blocks[b].succs)) if (s >= 0 && rpo[s] >= 0) preds.get(s)!.push(b);
+    const succs = cfg.blocks[b].succs;
+    for (let k = 0; k < succs.length; k++) {
+      const s = succs[k];
+      if (s >= 0 && rpo[s] >= 0 && (k === 0 || succs[0] !== s)) preds[s].push(b);
+    }
   }
   return preds;
 }
@@ -176,7 +180,7 @@ function dominators(cfg: Cfg, order: number[], rpo: Int32Array): Int32Array {
     for (let i = 1; i < order.length; i++) {
       const b = order[i];
       let d = -1;
-      for (const p of preds.get(b)!) {
+      for (const p of preds[b]) {
         if (idom[p] < 0) continue;
         d = d < 0 ? p : intersect(p, d);
       }

@@ -11,6 +11,8 @@ import type { CacheEntry } from './index.js';
 import { type ContextRuntime, LDABS_EXIT, callHelperJs, callxId, contextRuntime, faultError, helperEnv } from './runtime.js';
 
 type MainFn = (...regs: bigint[]) => bigint[];
+/** WasmFactory is HelperImpl.wasm: an exported Wasm function `(r1..r5: i64, insn: i32) -> i64` for a context and mode. */
+type WasmFactory = (ctx: VmContext, checked: boolean) => unknown;
 
 /** BUDGET_CAP bounds the i64 budget counter (budgets beyond it never run out in practice). */
 const BUDGET_CAP = 2 ** 62;
@@ -55,9 +57,12 @@ export class JitProgram implements LoadedProgram {
         callHelperJs(rt, env, callxId(id, insn), undefined, [a, b, c, d, e], insn),
     };
     for (const id of helperIds) {
-      const pre = ctx.helpers.get(id)?.fn;
-      imp[`h${id}`] = (a: bigint, b: bigint, c: bigint, d: bigint, e: bigint, insn: number) =>
-        callHelperJs(rt, env, id, pre, [a, b, c, d, e], insn);
+      const impl = ctx.helpers.get(id);
+      // a helper with an in-Wasm implementation is imported directly: calls never leave Wasm
+      const native = (impl as { wasm?: WasmFactory } | undefined)?.wasm?.(ctx, this.checked);
+      const pre = impl?.fn;
+      imp[`h${id}`] = native ?? ((a: bigint, b: bigint, c: bigint, d: bigint, e: bigint, insn: number) =>
+        callHelperJs(rt, env, id, pre, [a, b, c, d, e], insn));
     }
     return imp;
   }

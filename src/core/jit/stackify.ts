@@ -37,28 +37,34 @@ export function stackify(code: Code, cfg: Cfg, g: FuncGraph, em: BlockEmitter): 
 
 class Structured {
   private readonly ctx: Label[] = [];
-  private readonly merge = new Set<number>();
-  private readonly header = new Set<number>();
-  private readonly children = new Map<number, number[]>();
+  /** merge[b]: b has two or more forward predecessors */
+  private readonly merge: Uint8Array;
+  /** header[b]: b is the target of a back edge (a loop header) */
+  private readonly header: Uint8Array;
+  /** dominator-tree children that are merge nodes, highest reverse-postorder number first */
+  private readonly mergeKids: number[][] = [];
 
   constructor(private readonly c: Code, private readonly cfg: Cfg, private readonly g: FuncGraph,
     private readonly em: BlockEmitter) {
-    const fwd = new Map<number, Set<number>>();
+    const nb = cfg.blocks.length;
+    this.merge = new Uint8Array(nb);
+    this.header = new Uint8Array(nb);
+    const fwd = new Int32Array(nb);
+    const lastPred = new Int32Array(nb).fill(-1);
     for (const b of g.order) {
       for (const s of cfg.blocks[b].succs) {
-        if (s < 0) continue;
-        if (g.rpo[s] <= g.rpo[b]) this.header.add(s);
-        else {
-          if (!fwd.has(s)) fwd.set(s, new Set());
-          fwd.get(s)!.add(b);
-        }
+        if (s < 0 || lastPred[s] === b) continue; // count each predecessor once
+        lastPred[s] = b;
+        if (g.rpo[s] <= g.rpo[b]) this.header[s] = 1;
+        else if (++fwd[s] === 2) this.merge[s] = 1;
       }
     }
-    for (const [s, ps] of fwd) if (ps.size >= 2) this.merge.add(s);
-    for (const b of g.order.slice(1)) {
+    // visiting blocks in decreasing RPO leaves each list sorted highest first
+    for (let k = g.order.length - 1; k > 0; k--) {
+      const b = g.order[k];
+      if (!this.merge[b]) continue;
       const d = g.idom[b];
-      if (!this.children.has(d)) this.children.set(d, []);
-      this.children.get(d)!.push(b);
+      (this.mergeKids[d] ??= []).push(b);
     }
   }
 
@@ -67,9 +73,8 @@ class Structured {
   }
 
   private doTree(x: number): void {
-    const ys = (this.children.get(x) ?? []).filter((y) => this.merge.has(y))
-      .sort((a, b) => this.g.rpo[b] - this.g.rpo[a]);
-    if (this.header.has(x)) {
+    const ys = this.mergeKids[x] ?? [];
+    if (this.header[x]) {
       this.c.loop();
       this.ctx.push({ kind: 'loop', header: x });
       this.nodeWithin(x, ys, 0);
@@ -123,7 +128,7 @@ class Structured {
   private depth(src: BasicBlock, t: number): number {
     if (t === OFF_END) return -1;
     const back = this.g.rpo[t] <= this.g.rpo[src.id];
-    if (!back && !this.merge.has(t)) return -1;
+    if (!back && !this.merge[t]) return -1;
     for (let i = this.ctx.length - 1; i >= 0; i--) {
       const l = this.ctx[i];
       if (back ? l.kind === 'loop' && l.header === t : l.kind === 'block' && l.follow === t) {

@@ -60,20 +60,12 @@ export class Bytes {
 
   /** s64 appends a signed LEB128 of a 64-bit value (taken modulo 2^64). */
   s64(value: bigint): void {
-    let v = BigInt.asIntN(64, value);
+    const v = BigInt.asIntN(64, value);
     if (v >= -0x40000000n && v < 0x40000000n) {
       this.s32(Number(v));
       return;
     }
-    for (;;) {
-      const b = Number(v & 0x7fn);
-      v >>= 7n;
-      if ((v === 0n && (b & 0x40) === 0) || (v === -1n && (b & 0x40) !== 0)) {
-        this.byte(b);
-        return;
-      }
-      this.byte(b | 0x80);
-    }
+    this.bytes(s64Bytes(v));
   }
 
   /** name appends a length-prefixed UTF-8 string. */
@@ -93,6 +85,29 @@ export class Bytes {
   result(): Uint8Array {
     return this.buf.subarray(0, this.len);
   }
+}
+
+// Large constants repeat (masks, shadow patterns): their encodings are memoised.
+const s64Memo = new Map<bigint, Uint8Array>();
+
+function s64Bytes(value: bigint): Uint8Array {
+  let enc = s64Memo.get(value);
+  if (enc) return enc;
+  const out: number[] = [];
+  let v = value;
+  for (;;) {
+    const b = Number(v & 0x7fn);
+    v >>= 7n;
+    if ((v === 0n && (b & 0x40) === 0) || (v === -1n && (b & 0x40) !== 0)) {
+      out.push(b);
+      break;
+    }
+    out.push(b | 0x80);
+  }
+  enc = new Uint8Array(out);
+  if (s64Memo.size > 4096) s64Memo.clear();
+  s64Memo.set(value, enc);
+  return enc;
 }
 
 /** FuncType is a function signature. */
