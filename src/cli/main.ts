@@ -7,6 +7,7 @@ import { asmCommand, disasmCommand } from './commands/asm.js';
 import { conformancePlugin } from './commands/conformance.js';
 import { progCommand } from './commands/prog.js';
 import { demoCommand } from './commands/demo.js';
+import { btfCommand } from './commands/btf.js';
 import { processIo, type CliIo, type CommandHandler } from './io.js';
 
 const HELP = `Usage: tsbpf COMMAND ...
@@ -15,6 +16,9 @@ Commands:
   asm FILE [-o OUT]                 assemble eBPF text (llvm-objdump or ubpf syntax)
   disasm FILE                       print the llvm-objdump-style disassembly of a program
   prog run FILE [options]           run a program (see: tsbpf prog help)
+  prog dump xlated FILE [--section S]
+                                    instructions with source lines (ELF objects with BTF)
+  btf dump file FILE                the BTF types of an object, as bpftool prints them
   conformance-plugin [--engine E] MEMORY_HEX
                                     plugin for the eBPF conformance runner (program hex on stdin)
   demo                              assemble and run an example program
@@ -27,6 +31,7 @@ const COMMANDS: Record<string, CommandHandler> = {
   prog: progCommand,
   'conformance-plugin': conformancePlugin,
   demo: demoCommand,
+  btf: btfCommand,
 };
 
 /** registerCommand adds a command handler (used to plug in commands from other parts). */

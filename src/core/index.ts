@@ -6,3 +6,5 @@ export * from './isa/index.js';
 export * from './helpers/index.js';
 export * from './vm/index.js';
 export * from './asm/index.js';
+export * from './elf/index.js';
+export * from './btf/index.js';

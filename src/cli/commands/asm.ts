@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { BpfError } from '../../core/errors.js';
 import { encode, toHex } from '../../core/isa/index.js';
-import { disassemble } from '../../core/asm/index.js';
+import { formatInsn, slotCount } from '../../core/asm/index.js';
 import type { CliIo } from '../io.js';
 import { readProgram } from '../program-input.js';
 
@@ -29,19 +29,15 @@ export async function disasmCommand(argv: string[], io: CliIo): Promise<number> 
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { raw: { type: 'boolean', default: false } },
+    options: { raw: { type: 'boolean', default: false }, section: { type: 'string' } },
   });
-  if (positionals.length !== 1) throw new BpfError('EINVAL', 'usage: tsbpf disasm FILE [--raw]');
-  const prog = readProgram(positionals[0], io);
-  const lines = disassemble(prog);
+  if (positionals.length !== 1) throw new BpfError('EINVAL', 'usage: tsbpf disasm FILE [--section S] [--raw]');
+  const prog = readProgram(positionals[0], io, values.section);
   const bytes = encode(prog);
-  let pc = 0;
   const out: string[] = [];
-  for (const line of lines) {
-    const width = prog[pc] && prog[pc].code === 0x18 ? 2 : 1;
-    const raw = values.raw ? toHex(bytes.subarray(pc * 8, pc * 8 + 8), ' ') + '\t' : '';
-    out.push(`${String(pc).padStart(5)}:\t${raw}${line}`);
-    pc += width;
+  for (let pc = 0; pc < prog.length; pc += slotCount(prog, pc)) {
+    const raw = values.raw ? toHex(bytes.subarray(pc * 8, pc * 8 + slotCount(prog, pc) * 8), ' ') + '\t' : '';
+    out.push(`${String(pc).padStart(5)}:\t${raw}${formatInsn(prog, pc)}`);
   }
   io.stdout(out.join('\n') + '\n');
   return 0;
