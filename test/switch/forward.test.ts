@@ -1,0 +1,90 @@
+/**
+ * Forwarding correctness of the example programs in the switch (JavaScript loop, both
+ * engines): which frames leave which port, byte for byte and in order, and the counters.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Switch } from '../../src/switch/dataplane/switch.js';
+import { jit } from '../../src/core/jit/index.js';
+import { interpreter } from '../../src/core/vm/interpreter.js';
+import type { Engine } from '../../src/core/vm/engine.js';
+import { drain, example, frame } from './util.js';
+
+const engines: Engine[] = [jit, interpreter];
+
+for (const engine of engines) {
+  for (const name of ['vale_nologic', 'xdp_nologic']) {
+    test(`${name} (${engine.name}): frames from port i leave port i^1 unchanged, in order`, () => {
+      const sw = new Switch({ ports: 4, engine, batch: 8 });
+      sw.attach(example(name));
+      const sent: Uint8Array[][] = [[], [], [], []];
+      for (let k = 0; k < 20; k++) {
+        for (let p = 0; p < 4; p++) {
+          const f = frame('02:00:00:00:00:01', p * 100 + k, 60 + k * 7);
+          sent[p].push(f);
+          assert.ok(sw.receive(p, f));
+        }
+      }
+      assert.equal(sw.run(), 80);
+      const out = drain(sw);
+      for (let p = 0; p < 4; p++) assert.deepEqual(out[p ^ 1], sent[p], `port ${p} -> ${p ^ 1}`);
+      for (const s of sw.stats()) {
+        assert.equal(s.rx_packets, 20);
+        assert.equal(s.tx_packets, 20);
+        assert.equal(s.tx_bytes, sent[s.port ^ 1].reduce((a, f) => a + f.length, 0));
+        assert.equal(s[name.startsWith('vale') ? 'act_forward' : 'act_redirect'], 20);
+      }
+      assert.equal(sw.pool.available(), sw.pool.count, 'every frame went back to the pool');
+    });
+  }
+
+  test(`xdp_l2_static (${engine.name}): redirect by MAC, TX, PASS to host, drops`, () => {
+    const host: Array<[number, Uint8Array]> = [];
+    const sw = new Switch({ ports: 4, engine, onHost: (p, f) => host.push([p, f]) });
+    sw.attach(example('xdp_l2_static'));
+    const toP2 = frame('02:00:00:00:00:03', 1);
+    const bcast = frame('ff:ff:ff:ff:ff:ff', 2);
+    const unknown = frame('04:00:00:00:00:03', 3);
+    const self = frame('02:00:00:00:00:02', 4);
+    sw.receive(0, toP2);
+    sw.receive(0, bcast);
+    sw.receive(0, unknown);
+    sw.receive(1, self);
+    sw.run();
+    const out = drain(sw);
+    assert.deepEqual(out[2], [toP2]);
+    assert.deepEqual(out[1], [self], 'XDP_TX leaves the ingress port');
+    assert.deepEqual(out[0], []);
+    assert.deepEqual(out[3], []);
+    assert.deepEqual(host, [[0, bcast]]);
+    const s = sw.stats();
+    assert.equal(s[0].act_redirect, 1);
+    assert.equal(s[0].act_pass, 1);
+    assert.equal(s[0].act_drop, 1);
+    assert.equal(s[0].drop_program, 1);
+    assert.equal(s[0].host_packets, 1);
+    assert.equal(s[1].act_tx, 1);
+    assert.equal(sw.pool.available(), sw.pool.count);
+  });
+}
+
+test('VALE broadcast copies a frame to every other port; hairpin and missing ports drop', () => {
+  const sw = new Switch({ ports: 3, engine: jit });
+  sw.attach({ kind: 'vale', name: 'bcast', insns: asmProgram('r0 = *(u32 *)(r1 + 16)\nif r0 == 0 goto +2\nr0 = 254\nexit\nr0 = 7\nexit') });
+  const f1 = frame('02:00:00:00:00:01', 1);
+  const f2 = frame('02:00:00:00:00:01', 2);
+  sw.receive(1, f1); // ingress_port 1 -> broadcast to 0 and 2
+  sw.receive(0, f2); // ingress_port 0 -> port 7 does not exist
+  sw.run();
+  const out = drain(sw);
+  assert.deepEqual(out, [[f1], [], [f1]]);
+  const s = sw.stats();
+  assert.equal(s[1].act_broadcast, 1);
+  assert.equal(s[0].drop_no_port, 1);
+  assert.equal(sw.pool.available(), sw.pool.count);
+});
+
+import { assemble } from '../../src/core/asm/index.js';
+function asmProgram(text: string) {
+  return assemble(text);
+}

@@ -1,0 +1,35 @@
+/**
+ * Shared helpers of the switch tests: example objects, frames, draining ports.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { programFromObject, type SwitchProgram } from '../../src/switch/program.js';
+import { buildUdpFrame, parseMac } from '../../src/switch/dataplane/frames.js';
+import type { Switch } from '../../src/switch/dataplane/switch.js';
+
+/** example loads examples/switch/NAME.o. */
+export function example(name: string): SwitchProgram {
+  return programFromObject(new Uint8Array(readFileSync(join('examples', 'switch', `${name}.o`))));
+}
+
+/** exampleBytes reads examples/switch/NAME.o. */
+export function exampleBytes(name: string): Uint8Array {
+  return new Uint8Array(readFileSync(join('examples', 'switch', `${name}.o`)));
+}
+
+/** frame builds a distinct UDP frame to `dst` tagged by `tag` (in the source port and payload). */
+export function frame(dst: string, tag: number, size = 60): Uint8Array {
+  return buildUdpFrame({
+    dstMac: parseMac(dst), srcMac: parseMac('02:00:00:00:00:fe'), srcIp: 0x0a000001, dstIp: 0x0a000002,
+    srcPort: 1000 + tag, dstPort: 2000, size, fill: tag & 0xff,
+  });
+}
+
+/** drain returns copies of every frame waiting on each port's TX ring. */
+export function drain(sw: Switch): Uint8Array[][] {
+  return sw.ports.map((_, p) => {
+    const out: Uint8Array[] = [];
+    sw.transmit(p, (f) => out.push(f.slice()));
+    return out;
+  });
+}
