@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as c from '../../src/core/cbpf/index.js';
-import { checkCbpf, convertCbpf, loadConverted, parseCbpf, runCbpf, sf, formatD, formatDD, formatDDD } from '../../src/core/cbpf/index.js';
+import { checkCbpf, compileCbpfToJs, convertCbpf, loadConverted, parseCbpf, runCbpf, sf, formatD, formatDD, formatDDD } from '../../src/core/cbpf/index.js';
 import type { CbpfMeta, CbpfProgram } from '../../src/core/cbpf/index.js';
 import { isBpfError } from '../../src/core/errors.js';
 import { interpreter } from '../../src/core/vm/interpreter.js';
@@ -149,7 +149,7 @@ function randomProgram(r: () => number): CbpfProgram {
   return prog;
 }
 
-test('converter: converted programs agree with the reference interpreter (eBPF interpreter and JIT)', () => {
+test('converter and JS compiler: results agree with the reference interpreter (eBPF interpreter, JIT, JS)', () => {
   const r = rng(2024);
   let checked = 0;
   for (let n = 0; n < 400; n++) {
@@ -161,7 +161,8 @@ test('converter: converted programs agree with the reference interpreter (eBPF i
     }
     checked++;
     const ebpf = convertCbpf(prog);
-    const engines = [loadConverted(interpreter, ebpf), loadConverted(jit, ebpf)];
+    const js = compileCbpfToJs(prog);
+    const engines = [loadConverted(interpreter, ebpf), loadConverted(jit, ebpf), { run: (d: Uint8Array, o: { wireLen: number; meta?: Partial<CbpfMeta> }) => js(d, o.wireLen, o.meta) }];
     for (let p = 0; p < 8; p++) {
       const data = Uint8Array.from({ length: Math.floor(r() * 48) }, () => Math.floor(r() * 256));
       const meta: Partial<CbpfMeta> | undefined = r() < 0.5 ? undefined

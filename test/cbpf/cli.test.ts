@@ -38,7 +38,7 @@ const expected = (expr: string) => {
 test('pcap filter --count, -w and listing agree with the compiler, on pcap and pcapng, on each engine', async () => {
   const want = expected('tcp or arp');
   for (const input of [writePcap(corpus), writePcapng(corpus)]) {
-    for (const engine of ['jit', 'interp', 'ref']) {
+    for (const engine of ['jit', 'interp', 'js', 'ref']) {
       const io = memIo({ 'in.cap': input });
       assert.equal(await pcapCommand(['filter', 'tcp or arp', 'in.cap', '--count', '--engine', engine], io), 0);
       assert.equal(io.out, `${want.length}\n`);

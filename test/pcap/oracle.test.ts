@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCapture, writePcap, writePcapng } from '../../src/core/pcap/index.js';
 import type { CapturedPacket } from '../../src/core/pcap/index.js';
-import { checkCbpf, convertCbpf, formatD, loadConverted, parseCbpf, runCbpf } from '../../src/core/cbpf/index.js';
+import { checkCbpf, compileCbpfToJs, convertCbpf, formatD, loadConverted, parseCbpf, runCbpf } from '../../src/core/cbpf/index.js';
 import type { CbpfProgram } from '../../src/core/cbpf/index.js';
 import { compileFilter } from '../../src/core/pcap-filter/index.js';
 import { jit } from '../../src/core/jit/index.js';
@@ -56,6 +56,8 @@ function oracleRun(t: { skip(msg: string): void }, file: string, label: string):
     };
     check('compiled/interp', ours, selected(pkts, (p) => runCbpf(ours, p.data, { wireLen: p.origLen })));
     check('compiled/jit', ours, selected(pkts, (p) => conv.run(p.data, { wireLen: p.origLen })));
+    const js = compileCbpfToJs(ours);
+    check('compiled/js', ours, selected(pkts, (p) => js(p.data, p.origLen)));
     if (label !== 'pcap') continue; // the -ddd programs do not depend on the container
     const ddd = parseCbpf(tcpdump(['-ddd', '-y', 'EN10MB', '--', expr]).toString());
     checkCbpf(ddd);

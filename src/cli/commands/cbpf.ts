@@ -2,13 +2,13 @@
  * `tsbpf cbpf ...`: classic BPF programs in tcpdump's text forms (-d, -dd, -ddd).
  *   cbpf disasm FILE [--format d|dd|ddd]      read any form, check it, print it in another
  *   cbpf check FILE                           apply the kernel's classic checker
- *   cbpf run FILE (--data HEX | --pcap IN) [--engine ref|interp|jit] [--meta k=v,...] [--wire-len N]
+ *   cbpf run FILE (--data HEX | --pcap IN) [--engine ref|js|interp|jit] [--meta k=v,...] [--wire-len N]
  *   cbpf convert FILE [-o OUT]                convert to eBPF (disassembly, or raw bytes with -o)
  *   cbpf compile EXPR [--format d|dd|ddd] [--via-tcpdump]   compile a pcap-filter expression
  */
 import { parseArgs } from 'node:util';
 import { BpfError } from '../../core/errors.js';
-import { checkCbpf, convertCbpf, formatCbpf, loadConverted, parseCbpf, runCbpf, META_FIELDS } from '../../core/cbpf/index.js';
+import { checkCbpf, compileCbpfToJs, convertCbpf, formatCbpf, loadConverted, parseCbpf, runCbpf, META_FIELDS } from '../../core/cbpf/index.js';
 import type { CbpfMeta, CbpfProgram, CbpfTextFormat } from '../../core/cbpf/index.js';
 import { encode, fromHex } from '../../core/isa/index.js';
 import { disassemble } from '../../core/asm/index.js';
@@ -20,7 +20,7 @@ import { compileExpression } from './pcap.js';
 const USAGE = `Usage: tsbpf cbpf COMMAND ...
   disasm FILE [--format d|dd|ddd]        print a classic program (tcpdump -d/-dd/-ddd forms)
   check FILE                             check a classic program with the kernel's rules
-  run FILE (--data HEX | --pcap IN) [--engine ref|interp|jit] [--meta k=v,...] [--wire-len N]
+  run FILE (--data HEX | --pcap IN) [--engine ref|js|interp|jit] [--meta k=v,...] [--wire-len N]
                                          run it over one packet, or count matches in a capture
   convert FILE [-o OUT]                  convert to eBPF (disassembly, or raw bytes with -o)
   compile EXPR [--format d|dd|ddd] [--via-tcpdump]
@@ -92,10 +92,15 @@ export function parseMeta(text: string): Partial<CbpfMeta> {
   return meta;
 }
 
-/** verdictFn returns a function running `prog` with the chosen engine ("ref" is the classic interpreter). */
+/**
+ * verdictFn returns a function running `prog` with the chosen engine: "ref" (the reference
+ * classic interpreter), "js" (classic program compiled to JavaScript), or an eBPF engine
+ * ("jit", "interp") running the converted program.
+ */
 export async function verdictFn(prog: CbpfProgram, engine: string): Promise<(data: Uint8Array, wireLen: number, meta?: Partial<CbpfMeta>) => number> {
   checkCbpf(prog);
   if (engine === 'ref') return (data, wireLen, meta) => runCbpf(prog, data, { wireLen, meta });
+  if (engine === 'js') return compileCbpfToJs(prog);
   const f = loadConverted(await loadEngine(engine), convertCbpf(prog), undefined, { checked: false });
   return (data, wireLen, meta) => f.run(data, { wireLen, meta });
 }
@@ -110,7 +115,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     },
   });
   if (positionals.length !== 1 || (values.data === undefined) === (values.pcap === undefined)) {
-    throw new BpfError('EINVAL', 'usage: tsbpf cbpf run FILE (--data HEX | --pcap IN) [--engine ref|interp|jit] [--meta k=v,...]');
+    throw new BpfError('EINVAL', 'usage: tsbpf cbpf run FILE (--data HEX | --pcap IN) [--engine ref|js|interp|jit] [--meta k=v,...]');
   }
   const verdict = await verdictFn(readCbpf(positionals[0], io), values.engine!);
   const meta = values.meta !== undefined ? parseMeta(values.meta) : undefined;

@@ -1,5 +1,5 @@
 /**
- * `tsbpf pcap filter EXPR IN [-w OUT] [--count] [--engine jit|interp|ref] [--via-tcpdump]`:
+ * `tsbpf pcap filter EXPR IN [-w OUT] [--count] [--engine jit|interp|js|ref] [--via-tcpdump]`:
  * select the packets of a classic pcap or pcapng capture with a pcap-filter expression.
  * The expression is compiled by tsbpf's own compiler, or with --via-tcpdump by libpcap
  * (`tcpdump -ddd`, for anything outside tsbpf's subset), then run on the chosen engine.
@@ -15,7 +15,7 @@ import type { CapturedPacket } from '../../core/pcap/index.js';
 import type { CliIo } from '../io.js';
 import { verdictFn } from './cbpf.js';
 
-const USAGE = `Usage: tsbpf pcap filter EXPR IN.pcap [-w OUT.pcap] [--count] [--engine jit|interp|ref] [--via-tcpdump]
+const USAGE = `Usage: tsbpf pcap filter EXPR IN.pcap [-w OUT.pcap] [--count] [--engine jit|interp|js|ref] [--via-tcpdump]
   Selects the packets of a pcap or pcapng file that match a pcap-filter expression.
   Without -w or --count, prints one line per selected packet (number, time, lengths).
 `;

@@ -8,3 +8,4 @@ export * from './text.js';
 export * from './interp.js';
 export * from './convert.js';
 export * from './run.js';
+export * from './jsgen.js';
