@@ -26,7 +26,8 @@ const ARRAY_FLAGS = BPF_F_NUMA_NODE | BPF_F_MMAPABLE | ACCESS_MASK | BPF_F_PRESE
 const HASH_FLAGS = BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NUMA_NODE | ACCESS_MASK | BPF_F_ZERO_SEED;
 /** PCPU_MIN_UNIT_SIZE bounds per-CPU values (as in Linux). */
 const PCPU_MIN_UNIT_SIZE = 32768;
-const MAX_BPF_STACK = 512;
+/** KMALLOC_MAX_SIZE (4 KiB pages, MAX_PAGE_ORDER 10) and sizeof(struct htab_elem) bound hash elements. */
+const KMALLOC_MAX_SIZE = 1 << 22, HTAB_ELEM_SIZE = 48;
 /** MAX_MAP_BYTES bounds one map's storage (the address space is at most 4 GiB). */
 const MAX_MAP_BYTES = 2 ** 31;
 
@@ -39,6 +40,8 @@ function accessOk(flags: number): boolean {
 export function checkMapAttr(a: MapAttr): number {
   const flags = a.mapFlags ?? 0, t = a.mapType;
   if (!accessOk(flags)) return -EINVAL;
+  // BPF_F_NUMA_NODE pins memory to a node (node 0 here): refused for per-CPU maps
+  if ((flags & BPF_F_NUMA_NODE) !== 0 && isPerCpu(t)) return -EINVAL;
   if (isArrayType(t)) {
     if (a.maxEntries === 0 || a.keySize !== 4 || a.valueSize === 0 || (flags & ~ARRAY_FLAGS) !== 0) return -EINVAL;
     if (t !== BPF_MAP_TYPE_ARRAY && (flags & (BPF_F_MMAPABLE | BPF_F_INNER_MAP)) !== 0) return -EINVAL;
@@ -51,7 +54,7 @@ export function checkMapAttr(a: MapAttr): number {
     if (!lru && (flags & BPF_F_NO_COMMON_LRU) !== 0) return -EINVAL;
     if (lru && (flags & BPF_F_NO_PREALLOC) !== 0) return -ENOTSUPP;
     if (a.maxEntries === 0 || a.keySize === 0 || a.valueSize === 0) return -EINVAL;
-    if (a.keySize > MAX_BPF_STACK) return -E2BIG;
+    if (a.keySize + a.valueSize >= KMALLOC_MAX_SIZE - HTAB_ELEM_SIZE) return -E2BIG;
     if (isPerCpu(t) && round8(a.valueSize) > PCPU_MIN_UNIT_SIZE) return -E2BIG;
     return 0;
   }
