@@ -8,7 +8,8 @@ import * as o from '../isa/opcodes.js';
 import { buildCfg, funcGraph } from './cfg.js';
 import { stackify } from './stackify.js';
 import { Code, ModuleBuilder } from './wasm/encoder.js';
-import { I32, I64, Op } from './wasm/ops.js';
+import { F64, I32, I64, Op } from './wasm/ops.js';
+import { STACK_SIZE } from '../vm/memory.js';
 import { FuncGen } from './gen-func.js';
 import {
   CB_NREGIONS, CB_REGIONS, F_MEM, type GenOptions, type ModuleIndices, PARAMS, REGION_ENTRY, allocLocals,
@@ -60,12 +61,11 @@ export function compile(prog: Program, halves: Set<number>, opts: GenOptions): C
     funcs: new Map(),
   };
   m.gBudget = mb.global(I64, 0);
-  mb.exportGlobal('budget', m.gBudget);
   m.region = mb.declareFunc([I64, I32, I32, I32], []);
   const entries = entryPoints(prog, halves);
   for (const e of entries) m.funcs.set(e, mb.declareFunc(REGS11, REGS6));
-  mb.exportFunc('main', m.funcs.get(0)!);
   mb.defineFunc(m.region, regionBody(m));
+  defineRunExports(mb, m, opts);
   const cfg = buildCfg(prog, halves, entries);
   const lastInsn = halves.has(prog.length - 1) ? prog.length - 2 : prog.length - 1;
   const bodies: Code[] = [];
@@ -73,6 +73,7 @@ export function compile(prog: Program, halves: Set<number>, opts: GenOptions): C
     const code = new Code(PARAMS);
     bodies.push(code);
     const L = allocLocals(code, I64, I32);
+    if (opts.budget) code.gget(m.gBudget).set(L.bud);
     const gen = new FuncGen({ c: code, L, m, o: opts, prog }, halves, lastInsn);
     stackify(code, cfg, funcGraph(cfg, cfg.blockOf[e]), gen);
     mb.defineFunc(m.funcs.get(e)!, code);
@@ -81,6 +82,35 @@ export function compile(prog: Program, halves: Set<number>, opts: GenOptions): C
   const trapMap: number[] = [];
   for (const b of bodies) for (let k = 0; k < b.marks.length; k += 2) trapMap.push(b.codeOffset + b.marks[k], b.marks[k + 1]);
   return { bytes, helperIds: hids, trapMap };
+}
+
+/**
+ * defineRunExports adds what `run` calls, all with Number-friendly types where possible:
+ * entry(r1..r5 i64, budget f64) -> r0 i64 (clears frame 0's shadow in checked mode, sets the
+ * budget, calls the main function with r10 = top of frame 0), left() -> f64 (budget left) and
+ * setLeft(f64) (restores an outer run's budget after a nested run of the same program).
+ */
+function defineRunExports(mb: ModuleBuilder, m: ModuleIndices, opts: GenOptions): void {
+  const entry = mb.declareFunc([...REGS6.slice(1), F64], [I64]);
+  const c = new Code(6);
+  if (opts.checked) {
+    c.gget(m.gStackBase).op(Op.i32_wrap_i64).i32(2 * STACK_SIZE - o.STACK_FRAME_SIZE).op(Op.i32_add);
+    c.i32(0).i32(o.STACK_FRAME_SIZE).memoryFill();
+  }
+  c.get(5).op(Op.i64_trunc_f64_s).gset(m.gBudget);
+  c.i64(0);
+  for (let r = 0; r < 5; r++) c.get(r);
+  c.i64(0).i64(0).i64(0).i64(0);
+  c.gget(m.gStackBase).i64(STACK_SIZE).op(Op.i64_add);
+  c.call(m.funcs.get(0)!).op(Op.drop, Op.drop, Op.drop, Op.drop, Op.drop);
+  mb.defineFunc(entry, c);
+  mb.exportFunc('entry', entry);
+  const left = mb.declareFunc([], [F64]);
+  mb.defineFunc(left, new Code(0).gget(m.gBudget).op(Op.f64_convert_i64_s) as Code);
+  mb.exportFunc('left', left);
+  const setLeft = mb.declareFunc([F64], []);
+  mb.defineFunc(setLeft, new Code(1).get(0).op(Op.i64_trunc_f64_s).gset(m.gBudget) as Code);
+  mb.exportFunc('setLeft', setLeft);
 }
 
 /**

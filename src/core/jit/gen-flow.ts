@@ -38,6 +38,7 @@ export function emitCond(g: Gen, i: Insn): void {
 
 /** emitExit returns r0..r5 to the caller (or to `run` from frame 0). */
 export function emitExit(g: Gen): void {
+  syncBudget(g);
   for (let r = 0; r <= 5; r++) g.c.get(g.L.reg[r]);
   g.c.op(Op.return);
 }
@@ -80,8 +81,15 @@ function emitLocalCall(g: Gen, target: number, pc: number): void {
     c.i32(0).i32(o.STACK_FRAME_SIZE).memoryFill();
   }
   for (let r = 0; r <= 9; r++) c.get(R[r]);
+  syncBudget(g);
   c.get(t).call(g.m.funcs.get(target)!);
   for (let r = 5; r >= 0; r--) c.set(R[r]);
+  if (g.o.budget) c.gget(g.m.gBudget).set(g.L.bud);
+}
+
+/** syncBudget stores the function's budget local into the global (before calls and returns). */
+export function syncBudget(g: Gen): void {
+  if (g.o.budget) g.c.get(g.L.bud).gset(g.m.gBudget);
 }
 
 /**
@@ -91,9 +99,9 @@ function emitLocalCall(g: Gen, target: number, pc: number): void {
  */
 export function emitCharge(g: Gen, n: number, start: number): void {
   const c = g.c;
-  const b = g.m.gBudget;
-  c.gget(b).i64(n).op(Op.i64_lt_u).if();
-  c.i32(F_BUDGET).i32(start).gget(b).i32(0).call(g.m.fault).op(Op.unreachable);
+  const b = g.L.bud;
+  c.get(b).i64(n).op(Op.i64_lt_u).if();
+  c.i32(F_BUDGET).i32(start).get(b).i32(0).call(g.m.fault).op(Op.unreachable);
   c.end();
-  c.gget(b).i64(n).op(Op.i64_sub).gset(b);
+  c.get(b).i64(n).op(Op.i64_sub).set(b);
 }

@@ -9,7 +9,8 @@ import * as o from '../isa/opcodes.js';
 import { STACK_SIZE, PERM_R, PERM_RW, PERM_W } from '../vm/memory.js';
 import { Atomic, I64, Op } from './wasm/ops.js';
 import { type Gen, bswap16, bswap32, fault } from './gen-ctx.js';
-import { CB_PKT_LEN, CB_PKT_START, F_UNINIT } from './layout.js';
+import { syncBudget } from './gen-flow.js';
+import { CB_FAST, CB_PKT_LEN, CB_PKT_START, F_UNINIT } from './layout.js';
 
 const LOAD_U: Record<number, number> = { 1: Op.i64_load8_u, 2: Op.i64_load16_u, 4: Op.i64_load32_u, 8: Op.i64_load };
 const LOAD_S: Record<number, number> = { 1: Op.i64_load8_s, 2: Op.i64_load16_s, 4: Op.i64_load32_s, 8: Op.i64_load };
@@ -50,8 +51,24 @@ export function address(g: Gen, reg: number, off: number, size: number, perm: nu
     fault(g, F_UNINIT, pc, a, size);
     c.end();
   }
-  c.else().get(a).i32(size).i32(perm).i32(pc).call(g.m.region).end();
+  c.else();
+  fastRegion(g, size, perm);
+  c.op(Op.i32_eqz).if().get(a).i32(size).i32(perm).i32(pc).call(g.m.region).end();
+  c.end();
   c.get(a).op(Op.i32_wrap_i64);
+}
+
+/**
+ * fastRegion pushes whether [a, a+size) lies in the run's first region with `perm` (the
+ * control block's fast slot {start, span}): x = a - start; x <= span && span - x >= size.
+ * Only when it does not is the region table searched, so the outcome is the table's.
+ */
+function fastRegion(g: Gen, size: number, perm: number): void {
+  const c = g.c;
+  const { a, t: x, u: y } = g.L;
+  c.get(a).gget(g.m.gCb).mem(Op.i64_load32_u, 2, CB_FAST(perm)).op(Op.i64_sub).tee(x);
+  c.gget(g.m.gCb).mem(Op.i64_load32_u, 2, CB_FAST(perm) + 4).tee(y).op(Op.i64_le_u);
+  c.get(y).get(x).op(Op.i64_sub).i64(size).op(Op.i64_ge_u, Op.i32_and);
 }
 
 /** emitLoad emits LDX MEM / MEMSX. */
@@ -186,6 +203,7 @@ export function emitLdAbs(g: Gen, i: Insn): void {
 function ldAbsMiss(g: Gen): void {
   const c = g.c;
   const fp = g.L.reg[10];
+  syncBudget(g);
   c.get(fp).gget(g.m.gStackBase).i64(STACK_SIZE).op(Op.i64_add, Op.i64_eq).if();
   c.i64(0);
   for (let r = 1; r <= 5; r++) c.get(g.L.reg[r]);

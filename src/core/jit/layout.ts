@@ -17,10 +17,14 @@ export const F_MEM = 1, F_UNINIT = 2, F_BUDGET = 3, F_NO_EXIT = 4, F_CALL_DEPTH 
  *   +4  u32 packet start
  *   +8  i32 packet length (-1: no packet)
  *   +12 u32 address of the region table: entries of 16 bytes {start u32, end u32, perm u32, 0}
+ *   +16 fast-path regions tried inline before the table: {start u32, span u32} for the first
+ *       readable, the first writable and the first read-write region (span 0: none)
  */
 export const CB_NREGIONS = 0, CB_PKT_START = 4, CB_PKT_LEN = 8, CB_REGIONS = 12;
+/** CB_FAST is the offset of the fast-path slot for a permission (PERM_R 1, PERM_W 2, PERM_RW 3). */
+export const CB_FAST = (perm: number): number => 8 + perm * 8;
 /** CB_SIZE is the size of the control block header. */
-export const CB_SIZE = 16;
+export const CB_SIZE = 48;
 /** REGION_ENTRY is the size of one region table entry. */
 export const REGION_ENTRY = 16;
 
@@ -73,10 +77,12 @@ export interface FnLocals {
   i: number;
   /** i32 scratch (atomic address) */
   p: number;
+  /** budget left (i64), kept in a local and synced with the global at calls and returns */
+  bud: number;
 }
 
 /** allocLocals declares the locals of an eBPF function in `c`. */
 export function allocLocals(c: Code, i64: number, i32: number): FnLocals {
   const reg = [...Array(PARAMS).keys()];
-  return { reg, a: c.local(i64), t: c.local(i64), u: c.local(i64), i: c.local(i32), p: c.local(i32) };
+  return { reg, a: c.local(i64), t: c.local(i64), u: c.local(i64), i: c.local(i32), p: c.local(i32), bud: c.local(i64) };
 }

@@ -7,10 +7,11 @@ import { BpfError, isBpfError } from '../errors.js';
 import type { Program } from '../isa/instruction.js';
 import type { HelperEnv } from '../helpers/registry.js';
 import { DEFAULT_BUDGET, type LoadedProgram, type RunOptions, type RunResult, type VmContext } from '../vm/engine.js';
+import type { Region } from '../vm/memory.js';
 import type { CacheEntry } from './index.js';
 import { type ContextRuntime, LDABS_EXIT, callHelperJs, callxId, contextRuntime, faultError, helperEnv } from './runtime.js';
 
-type MainFn = (...regs: bigint[]) => bigint[];
+type EntryFn = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, budget: number) => bigint;
 /** WasmFactory is HelperImpl.wasm: an exported Wasm function `(r1..r5: i64, insn: i32) -> i64` for a context and mode. */
 type WasmFactory = (ctx: VmContext, checked: boolean) => unknown;
 
@@ -22,8 +23,11 @@ export class JitProgram implements LoadedProgram {
   readonly insns: Program;
   /** instance is the Wasm instance (exports: main, budget) */
   readonly instance: WebAssembly.Instance;
-  private readonly main: MainFn;
-  private readonly budgetGlobal: WebAssembly.Global;
+  private readonly entry: EntryFn;
+  private readonly left: () => number;
+  private readonly setLeft: (v: number) => void;
+  /** runs of this program in progress (a helper may run it again) */
+  private active = 0;
   private readonly rt: ContextRuntime;
   private readonly env: HelperEnv;
 
@@ -37,8 +41,10 @@ export class JitProgram implements LoadedProgram {
     this.rt = contextRuntime(ctx);
     this.env = helperEnv(this.rt, ctx, checked);
     this.instance = new WebAssembly.Instance(module, { env: this.imports(helperIds) as WebAssembly.ModuleImports });
-    this.main = this.instance.exports.main as unknown as MainFn;
-    this.budgetGlobal = this.instance.exports.budget as WebAssembly.Global;
+    const ex = this.instance.exports;
+    this.entry = ex.entry as unknown as EntryFn;
+    this.left = ex.left as unknown as () => number;
+    this.setLeft = ex.setLeft as unknown as (v: number) => void;
   }
 
   private imports(helperIds: number[]): Record<string, unknown> {
@@ -69,34 +75,41 @@ export class JitProgram implements LoadedProgram {
 
   /** run executes the program once; faults throw BpfError. */
   run(opts: RunOptions = {}): RunResult {
-    const args = opts.args ?? [];
-    const arg = (k: number): bigint => BigInt.asIntN(64, toBig(args[k] ?? 0n));
-    const budget = budgetOf(opts.budget);
-    const outerBudget = this.budgetGlobal.value as bigint;
+    const args = opts.args;
+    const budget = this.counting ? budgetOf(opts.budget) : 0;
+    // only a nested run of this same program disturbs the budget counter of an outer one
+    const outerLeft = this.active > 0 ? this.left() : 0;
+    this.active++;
     this.rt.enter({
       ctx: this.ctx,
-      regions: opts.regions ?? [],
+      regions: opts.regions ?? NO_REGIONS,
       pktStart: opts.packet?.start ?? 0,
       pktLen: opts.packet ? opts.packet.len : -1,
       helperInsn: 0,
     });
     try {
-      if (this.checked) this.ctx.stack.resetFrame(0);
-      if (this.counting) this.budgetGlobal.value = BigInt(budget);
       let r0: bigint;
       try {
-        r0 = BigInt.asUintN(64, this.main(0n, arg(0), arg(1), arg(2), arg(3), arg(4), 0n, 0n, 0n, 0n, BigInt(this.ctx.stack.top(0)))[0]);
+        r0 = args === undefined ? this.entry(0n, 0n, 0n, 0n, 0n, budget)
+          : this.entry(arg(args, 0), arg(args, 1), arg(args, 2), arg(args, 3), arg(args, 4), budget);
       } catch (e) {
         if (e !== LDABS_EXIT) throw translate(e, this.trapMap);
         r0 = 0n;
       }
-      const steps = this.counting ? budget - Number(this.budgetGlobal.value as bigint) : 0;
-      return { r0, steps };
+      return { r0: BigInt.asUintN(64, r0), steps: this.counting ? budget - this.left() : 0 };
     } finally {
-      this.budgetGlobal.value = outerBudget;
       this.rt.leave();
+      if (--this.active > 0) this.setLeft(outerLeft);
     }
   }
+}
+
+const NO_REGIONS: readonly Region[] = [];
+
+/** arg converts r(k+1) for Wasm (i64 parameters take any BigInt modulo 2^64). */
+function arg(args: readonly bigint[], k: number): bigint {
+  const v = args[k];
+  return typeof v === 'bigint' ? v : v === undefined ? 0n : toBig(v);
 }
 
 function toBig(v: bigint | number): bigint {

@@ -9,7 +9,7 @@ import type { HelperEnv } from '../helpers/registry.js';
 import { helperName } from '../helpers/registry.js';
 import type { VmContext } from '../vm/engine.js';
 import { type AddressSpace, PERM_R, PERM_W, STACK_SIZE, type Region } from '../vm/memory.js';
-import { CB_NREGIONS, CB_PKT_LEN, CB_PKT_START, CB_REGIONS, CB_SIZE, FAULT_CODES, F_BUDGET, F_CALL_DEPTH,
+import { CB_FAST, CB_NREGIONS, CB_PKT_LEN, CB_PKT_START, CB_REGIONS, CB_SIZE, FAULT_CODES, F_BUDGET, F_CALL_DEPTH,
   F_KFUNC, F_MEM, F_NO_EXIT, F_UNINIT, REGION_ENTRY } from './layout.js';
 
 /** RunFrame is the JS-visible state of one active run (nested runs stack up). */
@@ -75,12 +75,21 @@ export class ContextRuntime {
     dv.setUint32(this.cb + CB_PKT_START, f.pktStart >>> 0, true);
     dv.setInt32(this.cb + CB_PKT_LEN, f.pktLen, true);
     dv.setUint32(this.cb + CB_REGIONS, this.table, true);
+    const fast = [-1, -1, -1, -1];
     f.regions.forEach((r, k) => {
       const e = this.table + k * REGION_ENTRY;
       dv.setUint32(e, clampU32(r.start), true);
       dv.setUint32(e + 4, clampU32(r.end), true);
       dv.setUint32(e + 8, r.perm >>> 0, true);
+      for (let p = 1; p <= 3; p++) if (fast[p] < 0 && (r.perm & p) === p) fast[p] = k;
     });
+    for (let p = 1; p <= 3; p++) {
+      const r = fast[p] >= 0 ? f.regions[fast[p]] : undefined;
+      const start = r ? clampU32(r.start) : 0;
+      const end = r ? clampU32(r.end) : 0;
+      dv.setUint32(this.cb + CB_FAST(p), start, true);
+      dv.setUint32(this.cb + CB_FAST(p) + 4, end > start ? end - start : 0, true);
+    }
   }
 }
 
