@@ -5,6 +5,7 @@
  */
 import type { Code } from '../jit/wasm/encoder.js';
 import { STACK_SIZE } from '../vm/memory.js';
+import { CB_NREGIONS, CB_REGIONS, REGION_ENTRY } from '../jit/layout.js';
 import { HASH_SEED } from './hash-fn.js';
 import {
   BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, H_BUCKETS, H_ESTRIDE, H_HASHES, H_KEYS, H_KEY_SIZE, H_KSTRIDE,
@@ -102,8 +103,8 @@ export function genCheck(m: MRT): Code {
   c.end();
   // the extra regions of the current run
   c.i32(2).i32(1).get(2).op(Op.select).set(need); // write: 2 (W), read: 1 (R)
-  c.gget(m.gCb); load32(c, 0); c.set(n);
-  c.gget(m.gCb); load32(c, 12); c.set(e);
+  c.gget(m.gCb); load32(c, CB_NREGIONS); c.set(n);
+  c.gget(m.gCb); load32(c, CB_REGIONS); c.set(e);
   c.i32(0).set(i);
   c.block().loop();
   c.get(i).get(n).op(Op.i32_ge_u).op(Op.br_if).u32(1);
@@ -111,7 +112,7 @@ export function genCheck(m: MRT): Code {
   end64(); c.get(e); load32(c, 4); c.op(Op.i64_extend_i32_u).op(Op.i64_le_u).op(Op.i32_and);
   c.get(e); load32(c, 8); c.get(need).op(Op.i32_and).get(need).op(Op.i32_eq).op(Op.i32_and);
   c.if().op(Op.return).end();
-  c.get(e).i32(16).op(Op.i32_add).set(e);
+  c.get(e).i32(REGION_ENTRY).op(Op.i32_add).set(e);
   c.get(i).i32(1).op(Op.i32_add).set(i).br(0);
   c.end().end();
   fail();
