@@ -12,7 +12,7 @@ import { F64, I32, I64, Op } from './wasm/ops.js';
 import { STACK_SIZE } from '../vm/memory.js';
 import { FuncGen } from './gen-func.js';
 import {
-  CB_NREGIONS, CB_REGIONS, F_MEM, type GenOptions, type ModuleIndices, PARAMS, REGION_ENTRY, allocLocals,
+  CB_FAST, CB_NREGIONS, CB_REGIONS, F_MEM, type GenOptions, type ModuleIndices, PARAMS, REGION_ENTRY, allocLocals,
 } from './layout.js';
 
 /** Compiled is the output of compile: the module bytes and what its imports need. */
@@ -116,6 +116,7 @@ function defineRunExports(mb: ModuleBuilder, m: ModuleIndices, opts: GenOptions)
 /**
  * regionBody: region(a i64, size i32, perm i32, insn i32) returns when [a, a+size) lies in
  * one extra region with `perm`, and faults E_MEM otherwise. Addresses >= 2^32 are in none.
+ * A hit becomes the inline fast-path region for `perm` (slot CB_FAST(perm) = CB_FAST(0) + 8 * perm).
  */
 function regionBody(m: ModuleIndices): Code {
   const c = new Code(4);
@@ -131,7 +132,12 @@ function regionBody(m: ModuleIndices): Code {
   c.get(A).get(SIZE).op(Op.i64_extend_i32_u, Op.i64_add).get(p).mem(Op.i64_load32_u, 2, 4).op(Op.i64_le_u);
   c.op(Op.i32_and);
   c.get(p).mem(Op.i32_load, 2, 8).get(PERM).op(Op.i32_and).get(PERM).op(Op.i32_eq, Op.i32_and);
-  c.if().op(Op.return).end();
+  c.if();
+  // remember the hit as the fast-path region for this permission (a last-hit cache)
+  c.gget(m.gCb).get(PERM).i32(3).op(Op.i32_shl, Op.i32_add).tee(n);
+  c.get(p).mem(Op.i32_load, 2, 0).mem(Op.i32_store, 2, CB_FAST(0));
+  c.get(n).get(p).mem(Op.i32_load, 2, 4).get(p).mem(Op.i32_load, 2, 0).op(Op.i32_sub).mem(Op.i32_store, 2, CB_FAST(0) + 4);
+  c.op(Op.return).end();
   c.get(p).i32(REGION_ENTRY).op(Op.i32_add).set(p);
   c.get(n).i32(1).op(Op.i32_sub).set(n);
   c.br(0).end();

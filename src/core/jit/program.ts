@@ -9,7 +9,7 @@ import type { HelperEnv } from '../helpers/registry.js';
 import { DEFAULT_BUDGET, type LoadedProgram, type RunOptions, type RunResult, type VmContext } from '../vm/engine.js';
 import type { Region } from '../vm/memory.js';
 import type { CacheEntry } from './index.js';
-import { type ContextRuntime, LDABS_EXIT, callHelperJs, callxId, contextRuntime, faultError, helperEnv } from './runtime.js';
+import { type ContextRuntime, type RunFrame, LDABS_EXIT, callHelperJs, callxId, contextRuntime, faultError, helperEnv } from './runtime.js';
 
 type EntryFn = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, budget: number) => bigint;
 /** WasmFactory is HelperImpl.wasm: an exported Wasm function `(r1..r5: i64, insn: i32) -> i64` for a context and mode. */
@@ -28,6 +28,7 @@ export class JitProgram implements LoadedProgram {
   private readonly setLeft: (v: number) => void;
   /** runs of this program in progress (a helper may run it again) */
   private active = 0;
+  private readonly frame: RunFrame;
   private readonly rt: ContextRuntime;
   private readonly env: HelperEnv;
 
@@ -39,6 +40,7 @@ export class JitProgram implements LoadedProgram {
     this.trapMap = compiled.trapMap;
     this.insns = insns;
     this.rt = contextRuntime(ctx);
+    this.frame = { ctx, regions: NO_REGIONS, pktStart: 0, pktLen: -1, helperInsn: 0 };
     this.env = helperEnv(this.rt, ctx, checked);
     this.instance = new WebAssembly.Instance(module, { env: this.imports(helperIds) as WebAssembly.ModuleImports });
     const ex = this.instance.exports;
@@ -80,13 +82,13 @@ export class JitProgram implements LoadedProgram {
     // only a nested run of this same program disturbs the budget counter of an outer one
     const outerLeft = this.active > 0 ? this.left() : 0;
     this.active++;
-    this.rt.enter({
-      ctx: this.ctx,
-      regions: opts.regions ?? NO_REGIONS,
-      pktStart: opts.packet?.start ?? 0,
-      pktLen: opts.packet ? opts.packet.len : -1,
-      helperInsn: 0,
-    });
+    // the outermost run reuses one frame object; nested runs get their own
+    const f: RunFrame = this.active === 1 ? this.frame : { ctx: this.ctx, regions: NO_REGIONS, pktStart: 0, pktLen: -1, helperInsn: 0 };
+    f.regions = opts.regions ?? NO_REGIONS;
+    f.pktStart = opts.packet?.start ?? 0;
+    f.pktLen = opts.packet ? opts.packet.len : -1;
+    f.helperInsn = 0;
+    this.rt.enter(f);
     try {
       let r0: bigint;
       try {

@@ -59,42 +59,52 @@ export class ContextRuntime {
 
   /** leave ends the current run, restoring the control block of an outer (nested-into) run. */
   leave(): void {
-    this.active.pop();
-    const outer = this.active[this.active.length - 1];
-    if (outer) this.write(outer);
+    const a = this.active;
+    a.pop();
+    if (a.length !== 0) this.write(a[a.length - 1]);
   }
 
+  // Hot: runs once per program run, so it is a plain loop without allocation.
   private write(f: RunFrame): void {
-    const space = this.space;
-    if (f.regions.length > this.capacity) {
-      this.capacity = Math.max(64, f.regions.length * 2);
-      this.table = space.alloc(this.capacity * REGION_ENTRY, 16);
+    const regions = f.regions;
+    const n = regions.length;
+    if (n > this.capacity) {
+      this.capacity = Math.max(64, n * 2);
+      this.table = this.space.alloc(this.capacity * REGION_ENTRY, 16);
     }
-    const dv = space.dv;
-    dv.setInt32(this.cb + CB_NREGIONS, f.regions.length, true);
-    dv.setUint32(this.cb + CB_PKT_START, f.pktStart >>> 0, true);
-    dv.setInt32(this.cb + CB_PKT_LEN, f.pktLen, true);
-    dv.setUint32(this.cb + CB_REGIONS, this.table, true);
-    const fast = [-1, -1, -1, -1];
-    f.regions.forEach((r, k) => {
-      const e = this.table + k * REGION_ENTRY;
+    const dv = this.space.dv;
+    const cb = this.cb;
+    dv.setInt32(cb + CB_NREGIONS, n, true);
+    dv.setUint32(cb + CB_PKT_START, f.pktStart >>> 0, true);
+    dv.setInt32(cb + CB_PKT_LEN, f.pktLen, true);
+    dv.setUint32(cb + CB_REGIONS, this.table, true);
+    let r1 = -1, r2 = -1, r3 = -1;
+    for (let k = 0, e = this.table; k < n; k++, e += REGION_ENTRY) {
+      const r = regions[k];
+      const perm = r.perm >>> 0;
       dv.setUint32(e, clampU32(r.start), true);
       dv.setUint32(e + 4, clampU32(r.end), true);
-      dv.setUint32(e + 8, r.perm >>> 0, true);
-      for (let p = 1; p <= 3; p++) if (fast[p] < 0 && (r.perm & p) === p) fast[p] = k;
-    });
-    for (let p = 1; p <= 3; p++) {
-      const r = fast[p] >= 0 ? f.regions[fast[p]] : undefined;
-      const start = r ? clampU32(r.start) : 0;
-      const end = r ? clampU32(r.end) : 0;
-      dv.setUint32(this.cb + CB_FAST(p), start, true);
-      dv.setUint32(this.cb + CB_FAST(p) + 4, end > start ? end - start : 0, true);
+      dv.setUint32(e + 8, perm, true);
+      if (r1 < 0 && (perm & 1) !== 0) r1 = k;
+      if (r2 < 0 && (perm & 2) !== 0) r2 = k;
+      if (r3 < 0 && (perm & 3) === 3) r3 = k;
     }
+    this.setFast(dv, 1, r1 < 0 ? undefined : regions[r1]);
+    this.setFast(dv, 2, r2 < 0 ? undefined : regions[r2]);
+    this.setFast(dv, 3, r3 < 0 ? undefined : regions[r3]);
+  }
+
+  private setFast(dv: DataView, perm: number, r: Region | undefined): void {
+    const start = r ? clampU32(r.start) : 0;
+    const end = r ? clampU32(r.end) : 0;
+    dv.setUint32(this.cb + CB_FAST(perm), start, true);
+    dv.setUint32(this.cb + CB_FAST(perm) + 4, end > start ? end - start : 0, true);
   }
 }
 
 function clampU32(x: number): number {
-  return Math.min(Math.max(Math.floor(x), 0), 0xffffffff);
+  if (x >>> 0 === x) return x;
+  return x > 0xffffffff ? 0xffffffff : x > 0 ? Math.floor(x) : 0;
 }
 
 const runtimes = new WeakMap<AddressSpace, Map<number, ContextRuntime>>();
