@@ -6,16 +6,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Switch } from '../../src/switch/dataplane/switch.js';
 import { jit } from '../../src/core/jit/index.js';
-import { interpreter } from '../../src/core/vm/interpreter.js';
-import type { Engine } from '../../src/core/vm/engine.js';
-import { drain, example, frame } from './util.js';
+import { drain, example, frame, MODES, type Mode } from './util.js';
 
-const engines: Engine[] = [jit, interpreter];
+const TRUSTED: Mode = { label: 'jit+wasm trusted', opts: { engine: jit, dataplane: 'wasm', checked: false } };
 
-for (const engine of engines) {
+for (const { label, opts } of [...MODES, TRUSTED]) {
   for (const name of ['vale_nologic', 'xdp_nologic']) {
-    test(`${name} (${engine.name}): frames from port i leave port i^1 unchanged, in order`, () => {
-      const sw = new Switch({ ports: 4, engine, batch: 8 });
+    test(`${name} (${label}): frames from port i leave port i^1 unchanged, in order`, () => {
+      const sw = new Switch({ ports: 4, ...opts, batch: 8 });
       sw.attach(example(name));
       const sent: Uint8Array[][] = [[], [], [], []];
       for (let k = 0; k < 20; k++) {
@@ -38,9 +36,9 @@ for (const engine of engines) {
     });
   }
 
-  test(`xdp_l2_static (${engine.name}): redirect by MAC, TX, PASS to host, drops`, () => {
+  test(`xdp_l2_static (${label}): redirect by MAC, TX, PASS to host, drops`, () => {
     const host: Array<[number, Uint8Array]> = [];
-    const sw = new Switch({ ports: 4, engine, onHost: (p, f) => host.push([p, f]) });
+    const sw = new Switch({ ports: 4, ...opts, onHost: (p, f) => host.push([p, f]) });
     sw.attach(example('xdp_l2_static'));
     const toP2 = frame('02:00:00:00:00:03', 1);
     const bcast = frame('ff:ff:ff:ff:ff:ff', 2);
@@ -68,8 +66,9 @@ for (const engine of engines) {
   });
 }
 
-test('VALE broadcast copies a frame to every other port; hairpin and missing ports drop', () => {
-  const sw = new Switch({ ports: 3, engine: jit });
+for (const { label, opts } of MODES) {
+test(`VALE broadcast copies a frame to every other port; hairpin and missing ports drop (${label})`, () => {
+  const sw = new Switch({ ports: 3, ...opts });
   sw.attach({ kind: 'vale', name: 'bcast', insns: asmProgram('r0 = *(u32 *)(r1 + 16)\nif r0 == 0 goto +2\nr0 = 254\nexit\nr0 = 7\nexit') });
   const f1 = frame('02:00:00:00:00:01', 1);
   const f2 = frame('02:00:00:00:00:01', 2);
@@ -83,8 +82,27 @@ test('VALE broadcast copies a frame to every other port; hairpin and missing por
   assert.equal(s[0].drop_no_port, 1);
   assert.equal(sw.pool.available(), sw.pool.count);
 });
+}
 
 import { assemble } from '../../src/core/asm/index.js';
 function asmProgram(text: string) {
   return assemble(text);
 }
+
+import { HelperRegistry } from '../../src/core/helpers/registry.js';
+test('with the JIT, bpf_redirect runs in WebAssembly (its JavaScript form is never called)', () => {
+  const helpers = new HelperRegistry();
+  const sw = new Switch({ ports: 2, engine: jit, dataplane: 'wasm', helpers });
+  const impl = helpers.get(23)!;
+  let jsCalls = 0;
+  helpers.register(23, (...a) => {
+    jsCalls++;
+    return impl.fn(...a);
+  }, impl.wasm);
+  sw.attach(example('xdp_nologic'));
+  const f = frame('02:00:00:00:00:01', 1);
+  sw.receive(0, f);
+  sw.run();
+  assert.deepEqual(drain(sw)[1], [f]);
+  assert.equal(jsCalls, 0);
+});

@@ -33,3 +33,20 @@ export function drain(sw: Switch): Uint8Array[][] {
     return out;
   });
 }
+
+import { jit } from '../../src/core/jit/index.js';
+import { interpreter } from '../../src/core/vm/interpreter.js';
+import type { SwitchOptions } from '../../src/switch/dataplane/switch.js';
+
+/** Mode is an engine + dataplane combination every behaviour test runs under. */
+export interface Mode {
+  label: string;
+  opts: Pick<SwitchOptions, 'engine' | 'dataplane' | 'checked'>;
+}
+
+/** MODES: the Wasm loop over the JIT, the JS loop over the JIT, the JS loop over the interpreter. */
+export const MODES: Mode[] = [
+  { label: 'jit+wasm', opts: { engine: jit, dataplane: 'wasm' } },
+  { label: 'jit+js', opts: { engine: jit, dataplane: 'js' } },
+  { label: 'interp+js', opts: { engine: interpreter, dataplane: 'js' } },
+];

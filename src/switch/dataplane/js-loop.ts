@@ -35,20 +35,32 @@ export function runFrame(sw: Switch, port: SwitchPort, addr: number, len: number
   try {
     r0 = Number(sw.loaded!.run(fc.opts).r0 & 0xffffffffn);
   } catch (e) {
-    sw.views.refresh();
-    const err = isBpfError(e) ? e : null;
-    sw.traceEvent({ port: port.index, reason: 'fault', code: err?.code ?? 'internal', message: (e as Error)?.message ?? String(e),
-      insn: err?.context.insn });
-    return drop(sw, port, addr, CTR.drop_fault);
+    return faultFrame(sw, port, addr, e);
   }
   u32 = sw.views.refresh().u32;
-  const data = fc.dataOf(u32);
-  const end = fc.endOf(u32, sw.kind);
+  finishFrame(sw, port, addr, fc.dataOf(u32), fc.endOf(u32, sw.kind), r0, u32[(sw.state + SW_REDIRECT) >>> 2]);
+}
+
+/**
+ * finishFrame checks where the program left the frame ([data, end) must be inside the frame
+ * buffer of `addr`) and dispatches verdict `r0` with redirect target `target`.
+ */
+export function finishFrame(sw: Switch, port: SwitchPort, addr: number, data: number, end: number, r0: number, target: number): void {
   if (!sameFrame(sw, addr, data, end)) {
     sw.traceEvent({ port: port.index, reason: 'bad_frame', r0 });
     return drop(sw, port, addr, CTR.drop_bad_frame);
   }
+  sw.views.u32[(sw.state + SW_REDIRECT) >>> 2] = target;
   dispatch(sw, port, data, end - data, r0);
+}
+
+/** faultFrame drops a frame whose run threw, tracing the error. */
+export function faultFrame(sw: Switch, port: SwitchPort, addr: number, e: unknown): void {
+  sw.views.refresh();
+  const err = isBpfError(e) ? e : null;
+  sw.traceEvent({ port: port.index, reason: 'fault', code: err?.code ?? 'internal', message: (e as Error)?.message ?? String(e),
+    insn: err?.context.insn });
+  drop(sw, port, addr, CTR.drop_fault);
 }
 
 /** sameFrame tells whether [data, end) is a non-empty range inside the frame buffer of `addr`. */

@@ -41,10 +41,13 @@ export const SW_NPORTS = 0, SW_REDIRECT = 4, SW_REDIRECT_FLAGS = 8, SW_CTX = 12,
 /** SW_SIZE is the size of the state block. */
 export const SW_SIZE = 64;
 
-/** Punt entry (a frame the Wasm fast path leaves to JavaScript): addr, len, r0 low 32 bits, redirect target. */
-export const PUNT_ADDR = 0, PUNT_LEN = 4, PUNT_R0 = 8, PUNT_TARGET = 12;
+/**
+ * Punt entry (a frame the Wasm fast path leaves to JavaScript): frame address as received,
+ * data and data_end as the program left them, r0 low 32 bits, redirect target.
+ */
+export const PUNT_ADDR = 0, PUNT_DATA = 4, PUNT_END = 8, PUNT_R0 = 12, PUNT_TARGET = 16;
 /** PUNT_SIZE is the size of a punt entry. */
-export const PUNT_SIZE = 16;
+export const PUNT_SIZE = 32;
 
 /** MAX_IFINDEX bounds the ifindexes ports may use (the ifindex table has this many u32 entries). */
 export const MAX_IFINDEX = 4096;

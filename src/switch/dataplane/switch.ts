@@ -15,12 +15,14 @@ import { FrameContext } from './context.js';
 import { registerSwitchHelpers } from './helpers.js';
 import {
   CTR, DEFAULT_FRAME_SIZE, ETH_HLEN, MAX_IFINDEX, PROG_VALE, PROG_XDP, PUNT_SIZE, SW_CTX, SW_IFTABLE, SW_KIND,
-  SW_NPORTS, SW_POOL, SW_PORTS, SW_PUNTS, SW_SIZE,
+  SW_NPORTS, SW_POOL, SW_PORTS, SW_PUNTS, SW_REDIRECT, SW_SIZE,
 } from './layout.js';
 import { FramePool } from './pool.js';
 import { PORT_RECORD_SIZE, SwitchPort, type PortStats } from './port.js';
 import { Views } from './views.js';
 import { processBatchJs } from './js-loop.js';
+import { WasmDataplane } from './wasm-loop.js';
+import { JitProgram } from '../../core/jit/program.js';
 import type { TraceEvent } from './dispatch.js';
 
 /** PortSpec names a port and its ifindex (default: index + 1). */
@@ -53,6 +55,11 @@ export interface SwitchOptions {
   helpers?: HelperRegistry;
   /** called for every traced event (aborts, faults, bad verdicts) */
   onTrace?: (e: TraceEvent) => void;
+  /**
+   * dataplane: 'wasm' runs batches in generated WebAssembly that calls the JIT's code directly
+   * (needs the JIT engine; the default with it), 'js' calls LoadedProgram.run per frame.
+   */
+  dataplane?: 'js' | 'wasm';
   /** called for every frame a program PASSes to the host (default: counted and freed) */
   onHost?: (port: number, frame: Uint8Array) => void;
 }
@@ -77,6 +84,8 @@ export class Switch {
   program: SwitchProgram | null = null;
   loaded: LoadedProgram | null = null;
   kind = PROG_XDP;
+  /** the WebAssembly loop for the attached program (null: the JavaScript loop runs) */
+  wasm: WasmDataplane | null = null;
 
   constructor(readonly opts: SwitchOptions) {
     const specs = typeof opts.ports === 'number' ? Array.from({ length: opts.ports }, () => ({})) : opts.ports;
@@ -126,6 +135,8 @@ export class Switch {
     this.loaded = loaded;
     this.kind = prog.kind === 'vale' ? PROG_VALE : PROG_XDP;
     this.space.dv.setUint32(this.state + SW_KIND, this.kind, true);
+    const mode = this.opts.dataplane ?? (loaded instanceof JitProgram ? 'wasm' : 'js');
+    this.wasm = mode === 'wasm' ? new WasmDataplane(this) : null;
   }
 
   /** portByIfindex returns the port index with this ifindex, or -1. */
@@ -168,7 +179,8 @@ export class Switch {
   step(): number {
     if (!this.loaded) throw new BpfError('EINVAL', 'no program attached to the switch');
     let n = 0;
-    for (const port of this.ports) n += processBatchJs(this, port);
+    const wasm = this.wasm;
+    for (const port of this.ports) n += wasm ? wasm.processBatch(port) : processBatchJs(this, port);
     this.serviceHost();
     return n;
   }
@@ -211,6 +223,31 @@ export class Switch {
       n++;
     }
     return n;
+  }
+
+  /**
+   * probe runs the program once on a copy of `bytes` as if received on port `p`, without
+   * dispatching: returns the verdict (r0 low 32 bits), the frame as the program left it and the
+   * redirect target. Faults throw. For tests and for comparing with the kernel.
+   */
+  probe(p: number, bytes: Uint8Array): { r0: number; data: Uint8Array; redirect: number } {
+    const port = this.port(p);
+    if (!this.loaded) throw new BpfError('EINVAL', 'no program attached to the switch');
+    if (bytes.length > this.pool.maxLen) throw new BpfError('E2BIG', `frame of ${bytes.length} bytes exceeds ${this.pool.maxLen}`);
+    const addr = this.pool.alloc();
+    if (addr === 0) throw new BpfError('ENOMEM', 'frame pool exhausted');
+    try {
+      const v = this.views.refresh();
+      v.u8.set(bytes, addr);
+      this.frame.set(v.u32, this.kind, addr, bytes.length, port.index, port.ifindex);
+      v.u32[(this.state + SW_REDIRECT) >>> 2] = 0;
+      const r0 = Number(this.loaded.run(this.frame.opts).r0 & 0xffffffffn);
+      const u32 = this.views.refresh().u32;
+      const data = this.frame.dataOf(u32), end = this.frame.endOf(u32, this.kind);
+      return { r0, data: this.views.u8.slice(data, Math.max(data, end)), redirect: u32[(this.state + SW_REDIRECT) >>> 2] };
+    } finally {
+      this.pool.free(addr);
+    }
   }
 
   /** traceEvent records an event (keeping the last TRACE_KEEP) and calls onTrace. */
