@@ -8,3 +8,5 @@ export * from './vm/index.js';
 export * from './asm/index.js';
 export * from './elf/index.js';
 export * from './btf/index.js';
+export * from './maps/index.js';
+export * from './runtime/index.js';

@@ -65,9 +65,9 @@ export const BPF_F_LOCK = 4;
 export const BPF_F_NO_PREALLOC = 1 << 0;
 export const BPF_F_RDONLY = 1 << 3;
 export const BPF_F_WRONLY = 1 << 4;
-export const BPF_F_RDONLY_PROG = 1 << 7;
 export const BPF_F_WRONLY_PROG = 1 << 8;
-export const BPF_F_MMAPABLE = 1 << 10;
+// BPF_F_RDONLY_PROG (1 << 7) and BPF_F_MMAPABLE (1 << 10) are the ELF loader's (same values)
+export { BPF_F_MMAPABLE, BPF_F_RDONLY_PROG } from '../elf/spec.js';
 
 /** Linux errno values the map operations return (negated) and the command API maps to codes. */
 export const ENOENT = 2, E2BIG = 7, ENOMEM = 12, EBUSY = 16, EEXIST = 17, EINVAL = 22, ENOSPC = 28, EPERM = 1;
