@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as c from '../../src/core/cbpf/index.js';
-import { checkCbpf, compileCbpfToJs, convertCbpf, loadConverted, parseCbpf, runCbpf, sf, formatD, formatDD, formatDDD } from '../../src/core/cbpf/index.js';
+import { checkCbpf, compileCbpfToJs, compileCbpfToJsRaw, convertCbpf, loadConverted, parseCbpf, runCbpf, sf, formatD, formatDD, formatDDD } from '../../src/core/cbpf/index.js';
 import type { CbpfMeta, CbpfProgram } from '../../src/core/cbpf/index.js';
 import { isBpfError } from '../../src/core/errors.js';
 import { interpreter } from '../../src/core/vm/interpreter.js';
@@ -162,7 +162,15 @@ test('converter and JS compiler: results agree with the reference interpreter (e
     checked++;
     const ebpf = convertCbpf(prog);
     const js = compileCbpfToJs(prog);
-    const engines = [loadConverted(interpreter, ebpf), loadConverted(jit, ebpf), { run: (d: Uint8Array, o: { wireLen: number; meta?: Partial<CbpfMeta> }) => js(d, o.wireLen, o.meta) }];
+    const raw = compileCbpfToJsRaw(prog);
+    type Opts = { wireLen: number; meta?: Partial<CbpfMeta> };
+    // the raw form reads the packet inside a larger buffer: bytes around it must stay invisible
+    const inBuffer = (d: Uint8Array, o: Opts) => {
+      const buf = new Uint8Array(d.length + 40).fill(0xee);
+      buf.set(d, 7);
+      return raw(buf, 7, d.length, o.wireLen, o.meta);
+    };
+    const engines = [loadConverted(interpreter, ebpf), loadConverted(jit, ebpf), { run: (d: Uint8Array, o: Opts) => js(d, o.wireLen, o.meta) }, { run: inBuffer }];
     for (let p = 0; p < 8; p++) {
       const data = Uint8Array.from({ length: Math.floor(r() * 48) }, () => Math.floor(r() * 256));
       const meta: Partial<CbpfMeta> | undefined = r() < 0.5 ? undefined

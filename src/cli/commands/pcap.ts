@@ -7,10 +7,10 @@
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { BpfError } from '../../core/errors.js';
-import { parseDDD } from '../../core/cbpf/index.js';
+import { compileCbpfPcapScanner, parseDDD } from '../../core/cbpf/index.js';
 import type { CbpfProgram } from '../../core/cbpf/index.js';
 import { compileFilter } from '../../core/pcap-filter/index.js';
-import { readCapture, writePcap } from '../../core/pcap/index.js';
+import { MAX_PACKET_LEN, PCAPNG_SHB, readCapture, scanPcap, writePcap } from '../../core/pcap/index.js';
 import type { CapturedPacket } from '../../core/pcap/index.js';
 import type { CliIo } from '../io.js';
 import { verdictFn } from './cbpf.js';
@@ -63,7 +63,10 @@ async function filter(argv: string[], io: CliIo): Promise<number> {
   });
   if (positionals.length !== 2) throw new BpfError('EINVAL', USAGE.trimEnd());
   const [expr, input] = positionals;
-  const cap = readCapture(io.readFile(input), { lenient: true });
+  const bytes = io.readFile(input);
+  const ng = bytes.length >= 4 && new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) === PCAPNG_SHB;
+  if (values.engine === 'js' && !ng) return fastFilter(expr, bytes, values, io);
+  const cap = readCapture(bytes, { lenient: true });
   if (cap.warning) io.stderr(`warning: ${cap.warning.message}\n`);
   const prog = compileExpression(expr, cap.linktype, values['via-tcpdump']!);
   const verdict = await verdictFn(prog, values.engine!);
@@ -87,4 +90,64 @@ async function filter(argv: string[], io: CliIo): Promise<number> {
     io.stdout(selected.map((p, k) => `${numbers[k]} ${p.tsSec}.${String(Math.floor(p.tsNsec / 1000)).padStart(6, '0')} len ${p.origLen} caplen ${p.data.length}\n`).join(''));
   }
   return cap.warning ? 1 : 0;
+}
+
+interface FilterFlags {
+  write?: string;
+  count?: boolean;
+  'via-tcpdump'?: boolean;
+}
+
+/**
+ * fastFilter filters a classic pcap file in place: records are scanned without packet objects,
+ * the filter is the classic program compiled to JavaScript, and the output file is the input's
+ * header followed by the selected records, byte for byte.
+ */
+function fastFilter(expr: string, bytes: Uint8Array, values: FilterFlags, io: CliIo): number {
+  const head = scanPcap(bytes.subarray(0, 24), () => undefined);
+  const prog = compileExpression(expr, head.linktype, values['via-tcpdump']!);
+  const scan = compileCbpfPcapScanner(prog, head.littleEndian, MAX_PACKET_LEN);
+  const recs: number[] = [];
+  const stop = scan(bytes, 24, bytes.length, recs);
+  let warning: BpfError | undefined;
+  if (stop < 0) throw new BpfError('EINVAL', `corrupt capture: implausible record length at byte offset ${-1 - stop}`, { address: -1 - stop });
+  if (stop < bytes.length) warning = new BpfError('E_TRUNCATED', `truncated capture: packet record at byte offset ${stop} is incomplete`, { address: stop });
+  if (warning) io.stderr(`warning: ${warning.message}\n`);
+  // record numbers are needed only for the listing
+  const numbers: number[] = [];
+  if (!values.count && !values.write) {
+    let k = 0;
+    let index = 0;
+    scanPcap(bytes.subarray(0, stop), (rec) => {
+      index++;
+      if (recs[k] === rec) {
+        numbers.push(index);
+        k += 2;
+      }
+    }, { lenient: true });
+  }
+  let size = 24;
+  for (let i = 1; i < recs.length; i += 2) size += recs[i];
+  if (values.write) {
+    const out = new Uint8Array(size);
+    out.set(bytes.subarray(0, 24));
+    for (let i = 0, o = 24; i < recs.length; i += 2) {
+      out.set(bytes.subarray(recs[i], recs[i] + recs[i + 1]), o);
+      o += recs[i + 1];
+    }
+    io.writeFile(values.write, out);
+  }
+  if (values.count) io.stdout(`${recs.length / 2}\n`);
+  else if (!values.write) {
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const lines = numbers.map((n, k) => {
+      const r = recs[2 * k];
+      const sec = dv.getUint32(r, head.littleEndian);
+      const frac = dv.getUint32(r + 4, head.littleEndian);
+      const usec = head.nanosecond ? Math.floor(frac / 1000) : frac;
+      return `${n} ${sec}.${String(usec).padStart(6, '0')} len ${dv.getUint32(r + 12, head.littleEndian)} caplen ${recs[2 * k + 1] - 16}\n`;
+    });
+    io.stdout(lines.join(''));
+  }
+  return warning ? 1 : 0;
 }

@@ -64,7 +64,6 @@ export function readPcap(bytes: Uint8Array, opts: ReadOptions = {}): ReadResult 
       if (incl > MAX_PACKET_LEN) throw corrupt(`record length ${incl} is implausible`, p + 8);
       if (p + 16 + incl > bytes.length) throw truncated(`packet record of ${incl} bytes`, p);
       const frac = dv.getUint32(p + 4, le);
-      if (frac * mult >= 1e9) throw corrupt(`timestamp fraction ${frac} out of range`, p + 4);
       cap.packets.push({
         data: bytes.subarray(p + 16, p + 16 + incl), origLen: orig, tsSec: dv.getUint32(p, le),
         tsNsec: frac * mult, linktype, iface: 0,
@@ -205,4 +204,47 @@ function readSpb(st: NgState, body: number, end: number): void {
 function pushPacket(st: NgState, at: number, caplen: number, orig: number, sec: number, nsec: number, f: Iface, id: number): void {
   const p: CapturedPacket = { data: st.bytes.subarray(at, at + caplen), origLen: orig, tsSec: sec, tsNsec: nsec, linktype: f.linktype, iface: id };
   st.cap.packets.push(p);
+}
+
+/** PcapScan describes a classic pcap file walked record by record. */
+export interface PcapScan {
+  linktype: number;
+  snaplen: number;
+  nanosecond: boolean;
+  littleEndian: boolean;
+  /** set when a lenient scan stopped at a truncated record */
+  warning?: BpfError;
+}
+
+/**
+ * scanPcap walks a classic pcap file without building packet objects, calling `fn` with each
+ * record's offset, its data offset, captured and wire length: the fast path for filtering large
+ * files. Errors are as readPcap's.
+ */
+export function scanPcap(bytes: Uint8Array, fn: (rec: number, data: number, caplen: number, origLen: number) => void,
+  opts: ReadOptions = {}): PcapScan {
+  const head = readPcap(bytes.subarray(0, 24));
+  const le = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) === PCAP_MAGIC_USEC ||
+    new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) === PCAP_MAGIC_NSEC;
+  const scan: PcapScan = { linktype: head.linktype, snaplen: head.snaplen, nanosecond: head.nanosecond, littleEndian: le };
+  const u32 = le
+    ? (p: number): number => (bytes[p] | (bytes[p + 1] << 8) | (bytes[p + 2] << 16) | (bytes[p + 3] << 24)) >>> 0
+    : (p: number): number => ((bytes[p] << 24) | (bytes[p + 1] << 16) | (bytes[p + 2] << 8) | bytes[p + 3]) >>> 0;
+  const n = bytes.length;
+  let p = 24;
+  while (p < n) {
+    if (p + 16 > n) return stop(scan, truncated('record header', p), opts);
+    const incl = u32(p + 8);
+    if (incl > MAX_PACKET_LEN) throw corrupt(`record length ${incl} is implausible`, p + 8);
+    if (p + 16 + incl > n) return stop(scan, truncated(`packet record of ${incl} bytes`, p), opts);
+    fn(p, p + 16, incl, u32(p + 12));
+    p += 16 + incl;
+  }
+  return scan;
+}
+
+function stop(scan: PcapScan, e: BpfError, opts: ReadOptions): PcapScan {
+  if (!opts.lenient) throw e;
+  scan.warning = e;
+  return scan;
 }
