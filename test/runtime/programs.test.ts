@@ -200,3 +200,19 @@ test('the JIT calls the Wasm map helpers (the JavaScript ones are not called), t
     assert.equal(jsCalls, 1);
   }
 });
+
+test('ktime_get_ns is monotonic, get_prandom_u32 is seedable, get_smp_processor_id is the context cpu', () => {
+  for (const [name, engine, checked] of engines) {
+    const rt = new Runtime({ cpus: 2, seed: 42, initialBytes: 1 << 20 });
+    const twice = rt.load(engine, assemble('call 5\nr6 = r0\ncall 125\nr7 = r0\ncall 5\nr0 -= r6\nexit'), { checked });
+    assert.ok(BigInt.asIntN(64, twice.run().r0) >= 0n, name);
+    const rnd = (r: Runtime): bigint[] => {
+      const p = r.load(engine, assemble('call 7\nexit'), { checked });
+      return [0, 1, 2, 3].map(() => p.run().r0);
+    };
+    const seq = rnd(rt);
+    assert.deepEqual(rnd(new Runtime({ seed: 42, initialBytes: 1 << 20 })), seq, name);
+    assert.ok(seq.every((v) => v < 1n << 32n) && new Set(seq).size === 4, name);
+    for (const cpu of [0, 1]) assert.equal(rt.load(engine, assemble('call 8\nexit'), { checked, cpu }).run().r0, BigInt(cpu));
+  }
+});
