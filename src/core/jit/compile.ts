@@ -12,7 +12,7 @@ import { F64, I32, I64, Op } from './wasm/ops.js';
 import { STACK_SIZE } from '../vm/memory.js';
 import { FuncGen } from './gen-func.js';
 import {
-  CB_FAST, CB_NREGIONS, CB_REGIONS, F_MEM, type GenOptions, type ModuleIndices, PARAMS, REGION_ENTRY, allocLocals,
+  CB_ARGS, CB_FAST, CB_NREGIONS, CB_R0, CB_REGIONS, F_MEM, type GenOptions, type ModuleIndices, PARAMS, REGION_ENTRY, allocLocals,
 } from './layout.js';
 
 /** Compiled is the output of compile: the module bytes and what its imports need. */
@@ -85,24 +85,27 @@ export function compile(prog: Program, halves: Set<number>, opts: GenOptions): C
 }
 
 /**
- * defineRunExports adds what `run` calls, all with Number-friendly types where possible:
- * entry(r1..r5 i64, budget f64) -> r0 i64 (clears frame 0's shadow in checked mode, sets the
- * budget, calls the main function with r10 = top of frame 0), left() -> f64 (budget left) and
- * setLeft(f64) (restores an outer run's budget after a nested run of the same program).
+ * defineRunExports adds what `run` calls, with Number-only signatures: entry(budget f64)
+ * (reads r1..r5 from the control block, clears frame 0's shadow in checked mode, sets the
+ * budget, calls the main function with r10 = top of frame 0 and stores r0 in the control
+ * block), left() -> f64 (budget left) and setLeft(f64) (restores an outer run's budget after
+ * a nested run of the same program).
  */
 function defineRunExports(mb: ModuleBuilder, m: ModuleIndices, opts: GenOptions): void {
-  const entry = mb.declareFunc([...REGS6.slice(1), F64], [I64]);
-  const c = new Code(6);
+  const entry = mb.declareFunc([F64], []);
+  const c = new Code(1);
   if (opts.checked) {
     c.gget(m.gStackBase).op(Op.i32_wrap_i64).i32(2 * STACK_SIZE - o.STACK_FRAME_SIZE).op(Op.i32_add);
     c.i32(0).i32(o.STACK_FRAME_SIZE).memoryFill();
   }
-  c.get(5).op(Op.i64_trunc_f64_s).gset(m.gBudget);
+  c.get(0).op(Op.i64_trunc_f64_s).gset(m.gBudget);
+  c.gget(m.gCb); // address for the r0 store below
   c.i64(0);
-  for (let r = 0; r < 5; r++) c.get(r);
+  for (let r = 0; r < 5; r++) c.gget(m.gCb).mem(Op.i64_load, 3, CB_ARGS + 8 * r);
   c.i64(0).i64(0).i64(0).i64(0);
   c.gget(m.gStackBase).i64(STACK_SIZE).op(Op.i64_add);
   c.call(m.funcs.get(0)!).op(Op.drop, Op.drop, Op.drop, Op.drop, Op.drop);
+  c.mem(Op.i64_store, 3, CB_R0);
   mb.defineFunc(entry, c);
   mb.exportFunc('entry', entry);
   const left = mb.declareFunc([], [F64]);

@@ -19,12 +19,16 @@ export const F_MEM = 1, F_UNINIT = 2, F_BUDGET = 3, F_NO_EXIT = 4, F_CALL_DEPTH 
  *   +12 u32 address of the region table: entries of 16 bytes {start u32, end u32, perm u32, 0}
  *   +16 fast-path regions tried inline before the table: {start u32, span u32} for the first
  *       readable, the first writable and the first read-write region (span 0: none)
+ *   +48 u64 r1..r5 at entry, +88 u64 r0 at exit (passed in memory: no BigInt crosses the
+ *       JS -> Wasm call, which Node 20's TurboFan can miscompile when it inlines the call)
  */
 export const CB_NREGIONS = 0, CB_PKT_START = 4, CB_PKT_LEN = 8, CB_REGIONS = 12;
 /** CB_FAST is the offset of the fast-path slot for a permission (PERM_R 1, PERM_W 2, PERM_RW 3). */
 export const CB_FAST = (perm: number): number => 8 + perm * 8;
+/** CB_ARGS / CB_R0 are the offsets of r1..r5 at entry and r0 at exit. */
+export const CB_ARGS = 48, CB_R0 = 88;
 /** CB_SIZE is the size of the control block header. */
-export const CB_SIZE = 48;
+export const CB_SIZE = 96;
 /** REGION_ENTRY is the size of one region table entry. */
 export const REGION_ENTRY = 16;
 

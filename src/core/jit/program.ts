@@ -9,9 +9,10 @@ import type { HelperEnv } from '../helpers/registry.js';
 import { DEFAULT_BUDGET, type LoadedProgram, type RunOptions, type RunResult, type VmContext } from '../vm/engine.js';
 import type { Region } from '../vm/memory.js';
 import type { CacheEntry } from './index.js';
+import { CB_ARGS, CB_R0 } from './layout.js';
 import { type ContextRuntime, type RunFrame, LDABS_EXIT, callHelperJs, callxId, contextRuntime, faultError, helperEnv } from './runtime.js';
 
-type EntryFn = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, budget: number) => bigint;
+type EntryFn = (budget: number) => void;
 /** WasmFactory is HelperImpl.wasm: an exported Wasm function `(r1..r5: i64, insn: i32) -> i64` for a context and mode. */
 type WasmFactory = (ctx: VmContext, checked: boolean) => unknown;
 
@@ -90,15 +91,18 @@ export class JitProgram implements LoadedProgram {
     f.helperInsn = 0;
     this.rt.enter(f);
     try {
+      const dv = this.ctx.space.dv;
+      const at = this.rt.cb + CB_ARGS;
+      for (let k = 0; k < 5; k++) dv.setBigUint64(at + 8 * k, args === undefined ? 0n : arg(args, k), true);
       let r0: bigint;
       try {
-        r0 = args === undefined ? this.entry(0n, 0n, 0n, 0n, 0n, budget)
-          : this.entry(arg(args, 0), arg(args, 1), arg(args, 2), arg(args, 3), arg(args, 4), budget);
+        this.entry(budget);
+        r0 = this.ctx.space.dv.getBigUint64(this.rt.cb + CB_R0, true);
       } catch (e) {
         if (e !== LDABS_EXIT) throw translate(e, this.trapMap);
         r0 = 0n;
       }
-      return { r0: BigInt.asUintN(64, r0), steps: this.counting ? budget - this.left() : 0 };
+      return { r0, steps: this.counting ? budget - this.left() : 0 };
     } finally {
       this.rt.leave();
       if (--this.active > 0) this.setLeft(outerLeft);
@@ -108,7 +112,7 @@ export class JitProgram implements LoadedProgram {
 
 const NO_REGIONS: readonly Region[] = [];
 
-/** arg converts r(k+1) for Wasm (i64 parameters take any BigInt modulo 2^64). */
+/** arg converts r(k+1) (setBigUint64 takes any BigInt modulo 2^64). */
 function arg(args: readonly bigint[], k: number): bigint {
   const v = args[k];
   return typeof v === 'bigint' ? v : v === undefined ? 0n : toBig(v);
