@@ -1,0 +1,146 @@
+/**
+ * Conditional jumps on abstract registers (check_cond_jmp_op): decided branches are not
+ * explored; otherwise both sides are, each with what its condition teaches — scalar bounds
+ * (also for every linked copy), NULL checks of map values / ring-buffer records (for all
+ * copies with the same id), and packet ranges from comparisons with data_end
+ * (find_good_pkt_pointers, for every comparison direction).
+ */
+import type { Insn } from '../isa/instruction.js';
+import * as o from '../isa/opcodes.js';
+import { JSET_FALSE, branchTaken, negateOp, refine } from './branch.js';
+import { RegType, constReg, isKnownZero, isPacket, isPointer, scalarReg, type Reg } from './reg.js';
+import { isConst, type Scalar } from './scalar.js';
+import { copyState, cur, type VState } from './state.js';
+import type { Verifier } from './verifier.js';
+
+/** MAX_PACKET_OFF is the largest packet offset ranges are learned for. */
+const MAX_PACKET_OFF = 0xffff;
+
+/** forEachReg visits every register and spilled register of every frame, replacing it by fn's result. */
+export function mapRegs(st: VState, fn: (r: Reg) => Reg): void {
+  for (const f of st.frames) {
+    for (let k = 0; k < 11; k++) f.regs[k] = fn(f.regs[k]);
+    for (let k = 0; k < f.spills.length; k++) {
+      const sp = f.spills[k];
+      if (sp) f.spills[k] = fn(sp);
+    }
+  }
+}
+
+/**
+ * condJump handles a conditional jump at `pc`: it returns the next pc of `st` (which it may
+ * refine), or null when `st` cannot continue; the other feasible side is pushed with v.push.
+ */
+export function condJump(v: Verifier, st: VState, i: Insn, pc: number): number | null {
+  const is32 = o.BPF_CLASS(i.code) === o.BPF_JMP32;
+  const op = o.BPF_OP(i.code);
+  const x = o.BPF_SRC(i.code) === o.BPF_X;
+  const dst = v.readReg(st, i.dst);
+  const src = x ? v.readReg(st, i.src) : constReg(is32 ? BigInt(i.imm >>> 0) : BigInt(i.imm));
+  const target = pc + 1 + i.off;
+  const fall = pc + 1;
+  if (!is32 && (op === o.BPF_JEQ || op === o.BPF_JNE)) {
+    const nullCheck = dst.nullable && isKnownZero(src) ? dst : src.nullable && isKnownZero(dst) ? src : null;
+    if (nullCheck) return nullBranch(v, st, nullCheck, op === o.BPF_JEQ, target, fall, pc);
+  }
+  if (isPointer(dst) || isPointer(src)) return pointerBranch(v, st, i, dst, src, is32, target, fall);
+  const taken = branchTaken(dst.s, src.s, op, is32);
+  if (taken !== null) return taken ? target : fall;
+  const jumped = copyState(st);
+  const okJump = applyRefine(jumped, i, x, dst, src, op, is32);
+  const okFall = applyRefine(st, i, x, dst, src, op === o.BPF_JSET ? JSET_FALSE : negateOp(op), is32);
+  if (okJump && okFall) {
+    v.push(jumped, target, pc);
+    return fall;
+  }
+  if (okFall) return fall;
+  if (okJump) {
+    v.replace(st, jumped);
+    return target;
+  }
+  return null;
+}
+
+function applyRefine(st: VState, i: Insn, x: boolean, dst: Reg, src: Reg, op: number, is32: boolean): boolean {
+  const r = refine(dst.s, src.s, op, is32);
+  if (!r) return false;
+  setScalar(st, i.dst, dst, r[0]);
+  if (x) setScalar(st, i.src, src, r[1]);
+  return true;
+}
+
+/** setScalar writes a refined scalar to a register and to every register linked to it by id. */
+function setScalar(st: VState, regno: number, old: Reg, s: Scalar): void {
+  const f = cur(st);
+  const nr = scalarReg(s, isConst(s) ? 0 : old.id);
+  f.regs[regno] = nr;
+  if (old.id === 0) return;
+  mapRegs(st, (r) => (r.type === RegType.SCALAR && r.id === old.id ? nr : r));
+}
+
+/** nullBranch splits on `ptr == NULL`: `isEq` when the jump is taken on equality. */
+function nullBranch(v: Verifier, st: VState, ptr: Reg, isEq: boolean, target: number, fall: number, pc: number): number {
+  const jumped = copyState(st);
+  markNull(jumped, ptr, isEq);
+  markNull(st, ptr, !isEq);
+  v.push(jumped, target, pc);
+  return fall;
+}
+
+function markNull(st: VState, ptr: Reg, isNull: boolean): void {
+  const id = ptr.id;
+  mapRegs(st, (r) => {
+    if (!r.nullable || r.id !== id) return r;
+    return isNull ? constReg(0n) : { ...r, nullable: false, id: r.ref ? r.id : 0 };
+  });
+  if (isNull && ptr.ref) st.refs = st.refs.filter((x) => x.id !== ptr.ref);
+}
+
+const isInitPkt = (r: Reg): boolean => r.type === RegType.PTR_TO_PACKET && r.off === 0 && isConst(r.s) && r.s.t.v === 0n;
+
+function pointerBranch(v: Verifier, st: VState, i: Insn, dst: Reg, src: Reg, is32: boolean, target: number, fall: number): number | null {
+  const op = o.BPF_OP(i.code);
+  // a pointer that cannot be NULL against 0
+  const nonNull = (p: Reg, z: Reg): boolean => isPointer(p) && !p.nullable && isKnownZero(z);
+  if (!is32 && (op === o.BPF_JEQ || op === o.BPF_JNE) && (nonNull(dst, src) || nonNull(src, dst))) {
+    return op === o.BPF_JEQ ? fall : target;
+  }
+  const jumped = copyState(st);
+  if (!is32 && isPointer(dst) && isPointer(src)) pktCompare(jumped, st, i, dst, src, op);
+  v.push(jumped, target, fall - 1);
+  return fall;
+}
+
+/** pktCompare learns packet ranges from `dst op src` (try_match_pkt_pointers); `taken`/`fall` are the two sides. */
+function pktCompare(taken: VState, fall: VState, i: Insn, dst: Reg, src: Reg, op: number): void {
+  const dataVsEnd = (isPacket(dst) && dst.type === RegType.PTR_TO_PACKET && src.type === RegType.PTR_TO_PACKET_END)
+    || (dst.type === RegType.PTR_TO_PACKET_META && isInitPkt(src));
+  const endVsData = (dst.type === RegType.PTR_TO_PACKET_END && src.type === RegType.PTR_TO_PACKET)
+    || (isInitPkt(dst) && src.type === RegType.PTR_TO_PACKET_META);
+  if (!dataVsEnd && !endVsData) return;
+  switch (op) {
+    case o.BPF_JGT:
+      if (dataVsEnd) goodPkt(fall, dst, false); else goodPkt(taken, src, true);
+      break;
+    case o.BPF_JLT:
+      if (dataVsEnd) goodPkt(taken, dst, true); else goodPkt(fall, src, false);
+      break;
+    case o.BPF_JGE:
+      if (dataVsEnd) goodPkt(fall, dst, true); else goodPkt(taken, src, false);
+      break;
+    case o.BPF_JLE:
+      if (dataVsEnd) goodPkt(taken, dst, false); else goodPkt(fall, src, true);
+      break;
+    default:
+      break;
+  }
+  void i;
+}
+
+/** goodPkt gives every packet pointer with the same base as `p` the range up to p (find_good_pkt_pointers). */
+function goodPkt(st: VState, p: Reg, rightOpen: boolean): void {
+  if (p.off < 0 || (p.off === 0 && rightOpen)) return;
+  if (p.s.umax > BigInt(MAX_PACKET_OFF) || p.s.umax + BigInt(p.off) > BigInt(MAX_PACKET_OFF)) return;
+  const range = p.off + (rightOpen ? 1 : 0);
+  mapRegs(st, (r) => (r.type === p.type && r.id === p.id && r.range < range ? { ...r, range } : r));
+}

@@ -1,0 +1,166 @@
+/**
+ * The verifier state of one path: a stack of call frames (registers, and the frame's 512
+ * stack bytes with their kind — never written, written data, known zero, spilled register —
+ * and the spilled registers), the acquired references and the held spin lock.
+ * `statesEqual` is the kernel's states_equal: does an explored state cover the current one.
+ */
+import { STACK_FRAME_SIZE } from '../isa/opcodes.js';
+import { NOT_INIT_REG, RegType, type Reg } from './reg.js';
+import { same, within } from './scalar.js';
+
+/** Kinds of stack bytes (the kernel's STACK_INVALID / STACK_MISC / STACK_ZERO / STACK_SPILL). */
+export const STACK_INVALID = 0, STACK_MISC = 1, STACK_ZERO = 2, STACK_SPILL = 3;
+/** SLOTS is the number of 8-byte stack slots of a frame. */
+export const SLOTS = STACK_FRAME_SIZE / 8;
+
+/** CallbackFrame says how to re-enter and leave a callback frame (bpf_loop, for_each_map_elem). */
+export interface CallbackFrame {
+  /** the helper call instruction */
+  helperPc: number;
+  /** first instruction of the callback */
+  entry: number;
+  /** the callback's r1..r5 at entry (index 0 = r1) */
+  args: Reg[];
+}
+
+/** Frame is one call frame. */
+export interface Frame {
+  regs: Reg[];
+  /** kind of each stack byte; index = 512 + offset from r10 */
+  stype: Uint8Array;
+  /** spilled register of each 8-byte slot (slot = index >> 3) */
+  spills: (Reg | null)[];
+  /** bytes spilled in each slot, from the slot's start */
+  spillSize: Uint8Array;
+  /** call instruction in the caller (-1 for the main frame) */
+  callsite: number;
+  subprog: number;
+  callback: CallbackFrame | null;
+}
+
+/** RefState is an acquired reference (a ring-buffer record) and where it was acquired. */
+export interface RefState { id: number; insn: number }
+
+/** LockState is the held bpf_spin_lock: the map value it lives in. */
+export interface LockState { mapFd: number; off: number; id: number }
+
+/** Checkpoint is a saved state at a prune point, and how many paths below it are still open. */
+export interface Checkpoint {
+  state: VState;
+  branches: number;
+  parent: Checkpoint | null;
+  /** processed-instruction count when it was saved (for the loop heuristic) */
+  insnAt: number;
+}
+
+/** Trail is the path of instructions that led to a state (for the level-1 log). */
+export interface Trail { pc: number; prev: Trail | null }
+
+/** VState is the whole verifier state of one path. */
+export interface VState {
+  frames: Frame[];
+  refs: RefState[];
+  lock: LockState | null;
+  pc: number;
+  parent: Checkpoint | null;
+  trail: Trail | null;
+  /** insn the path branched from (for "from X to Y" log lines) */
+  from: number;
+}
+
+/** newFrame makes a frame with no register initialised and an untouched stack. */
+export function newFrame(callsite: number, subprog: number, callback: CallbackFrame | null = null): Frame {
+  return {
+    regs: Array.from({ length: 11 }, () => NOT_INIT_REG), stype: new Uint8Array(STACK_FRAME_SIZE),
+    spills: new Array<Reg | null>(SLOTS).fill(null), spillSize: new Uint8Array(SLOTS), callsite, subprog, callback,
+  };
+}
+
+function copyFrame(f: Frame): Frame {
+  return { ...f, regs: f.regs.slice(), stype: f.stype.slice(), spills: f.spills.slice(), spillSize: f.spillSize.slice() };
+}
+
+/** copyState deep-copies a state (registers themselves are immutable and shared). */
+export function copyState(s: VState): VState {
+  return { ...s, frames: s.frames.map(copyFrame), refs: s.refs.slice() };
+}
+
+/** cur is the innermost frame. */
+export const cur = (s: VState): Frame => s.frames[s.frames.length - 1];
+
+/** IdMap pairs ids of an old state with ids of the current one (both ways), like the kernel's check_ids. */
+class IdMap {
+  private readonly o2c = new Map<number, string>();
+  private readonly c2o = new Map<string, number>();
+  private fresh = 0;
+  check(oldId: number, curId: number): boolean {
+    if (oldId === 0) return true;
+    const ck = curId === 0 ? `u${this.fresh++}` : String(curId);
+    const m = this.o2c.get(oldId);
+    if (m !== undefined) return m === ck;
+    if (this.c2o.has(ck)) return false;
+    this.o2c.set(oldId, ck);
+    this.c2o.set(ck, oldId);
+    return true;
+  }
+}
+
+function regsafe(o: Reg, c: Reg, ids: IdMap, exact: boolean): boolean {
+  if (o === c && o.id === 0 && o.ref === 0) return true;
+  if (!exact && o.type === RegType.NOT_INIT) return true;
+  if (o.type !== c.type || o.nullable !== c.nullable || o.ringbuf !== c.ringbuf) return false;
+  if (o.type === RegType.NOT_INIT) return true;
+  const sOk = exact ? same(o.s, c.s) : within(o.s, c.s);
+  if (!sOk || !ids.check(o.id, c.id)) return false;
+  if (o.type === RegType.SCALAR) return true;
+  if (o.off !== c.off || o.size !== c.size || o.frame !== c.frame || (o.map?.fd ?? -1) !== (c.map?.fd ?? -1)) return false;
+  if (exact ? o.range !== c.range : o.range > c.range) return false;
+  return o.ref === 0 ? c.ref === 0 : ids.check(o.ref, c.ref);
+}
+
+function stacksafe(o: Frame, c: Frame, ids: IdMap, exact: boolean): boolean {
+  for (let i = 0; i < o.stype.length; i++) {
+    const a = o.stype[i], b = c.stype[i];
+    if (exact) {
+      if (a !== b) return false;
+    } else if (a === STACK_INVALID) continue;
+    else if (a === STACK_MISC) {
+      if (b === STACK_MISC || b === STACK_ZERO) continue;
+      const sp = c.spills[i >> 3];
+      if (b === STACK_SPILL && sp && sp.type === RegType.SCALAR) continue;
+      return false;
+    } else if (a !== b) return false;
+    if (a === STACK_SPILL && (i & 7) === 0) {
+      const so = o.spills[i >> 3], sc = c.spills[i >> 3];
+      if (!so || !sc || o.spillSize[i >> 3] !== c.spillSize[i >> 3] || !regsafe(so, sc, ids, exact)) return false;
+    }
+  }
+  return true;
+}
+
+/** LiveFn gives the registers live at an instruction (bit mask). */
+export type LiveFn = (pc: number) => number;
+
+/**
+ * statesEqual tells whether the fully explored state `o` covers `c` (every register and
+ * stack byte that matters in `o` is at least as general as in `c`), or with `exact`
+ * whether they are identical (infinite-loop detection).
+ */
+export function statesEqual(o: VState, c: VState, live: LiveFn, exact: boolean): boolean {
+  if (o.frames.length !== c.frames.length || o.refs.length !== c.refs.length) return false;
+  if ((o.lock === null) !== (c.lock === null)) return false;
+  if (o.lock && c.lock && (o.lock.mapFd !== c.lock.mapFd || o.lock.off !== c.lock.off)) return false;
+  const ids = new IdMap();
+  for (let k = 0; k < o.frames.length; k++) {
+    const fo = o.frames[k], fc = c.frames[k];
+    if (fo.callsite !== fc.callsite) return false;
+    const top = k === o.frames.length - 1;
+    const mask = top ? live(c.pc) : live(o.frames[k + 1].callsite + 1) & 0b1111000000;
+    for (let r = 0; r < 10; r++) {
+      if (mask & (1 << r) && !regsafe(fo.regs[r], fc.regs[r], ids, exact)) return false;
+    }
+    if (!stacksafe(fo, fc, ids, exact)) return false;
+  }
+  for (let i = 0; i < o.refs.length; i++) if (!ids.check(o.refs[i].id, c.refs[i].id)) return false;
+  return true;
+}
