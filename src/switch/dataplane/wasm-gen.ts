@@ -37,14 +37,23 @@ export interface DataplaneLayout {
   checked: boolean;
   /** instruction budget per frame (passed to the JIT's entry) */
   budget: number;
+  /**
+   * entry is the form of the JIT's `entry` export: 'args' = entry(r1..r5 i64, budget f64) -> r0;
+   * 'cb' = entry(budget f64) with r1..r5 read from and r0 written to the control block at
+   * cbArgs / cbR0 (the JIT is moving to the second form).
+   */
+  entry: 'args' | 'cb';
+  cbArgs: number;
+  cbR0: number;
 }
 
 /** buildDataplane returns the module bytes; imports env.memory and env.prog (the JIT's `entry` export). */
 export function buildDataplane(L: DataplaneLayout): Uint8Array {
   const mb = new ModuleBuilder();
   mb.importMemory({ module: 'env', name: 'memory', minPages: 0, maxPages: L.shared ? 65536 : undefined, shared: L.shared });
-  // entry(r1..r5 i64, budget f64) -> r0 i64: resets frame 0's shadow, sets the budget, runs the program
-  const prog = mb.importFunc('env', 'prog', [I64, I64, I64, I64, I64, F64], [I64]);
+  // entry resets frame 0's shadow, sets the budget and runs the program
+  const prog = L.entry === 'args' ? mb.importFunc('env', 'prog', [I64, I64, I64, I64, I64, F64], [I64])
+    : mb.importFunc('env', 'prog', [F64], []);
   const fn = mb.declareFunc([I32, I32, I32], [I32]);
   mb.exportFunc('batch', fn);
   mb.defineFunc(fn, new Gen(L, prog).body());
@@ -194,10 +203,19 @@ class Gen {
   }
 
   private callProgram(): void {
-    const c = this.c;
-    c.i64(this.L.md).i64(0).i64(0).i64(0).i64(0);
-    f64const(c, this.L.budget);
-    c.call(this.prog).op(Op.i32_wrap_i64).set(this.v);
+    const { c, L } = this;
+    if (L.entry === 'args') {
+      c.i64(L.md).i64(0).i64(0).i64(0).i64(0);
+      f64const(c, L.budget);
+      c.call(this.prog).op(Op.i32_wrap_i64).set(this.v);
+      return;
+    }
+    // r1 = &ctx, r2..r5 = 0 (rewritten per frame: a helper may have run another program)
+    c.i32(0).i64(L.md).mem(Op.i64_store, 3, L.cb + L.cbArgs);
+    for (let r = 1; r < 5; r++) c.i32(0).i64(0).mem(Op.i64_store, 3, L.cb + L.cbArgs + 8 * r);
+    f64const(c, L.budget);
+    c.call(this.prog);
+    c.i32(0).mem(Op.i32_load, 2, L.cb + L.cbR0).set(this.v);
   }
 
   private readBack(): void {

@@ -11,6 +11,7 @@ import { JitProgram } from '../../core/jit/program.js';
 import { contextRuntime, LDABS_EXIT, type ContextRuntime } from '../../core/jit/runtime.js';
 import { DEFAULT_BUDGET } from '../../core/vm/engine.js';
 import { PERM_RW } from '../../core/vm/memory.js';
+import * as jitLayout from '../../core/jit/layout.js';
 import { PUNT_ADDR, PUNT_DATA, PUNT_END, PUNT_R0, PUNT_SIZE, PUNT_TARGET, SW_CURSOR, SW_IFTABLE, SW_NPUNT, SW_PORTS, SW_PUNTS } from './layout.js';
 import { buildDataplane } from './wasm-gen.js';
 import { faultFrame, finishFrame } from './js-loop.js';
@@ -33,14 +34,19 @@ export class WasmDataplane {
     this.rt = contextRuntime(sw.ctx);
     const exp = this.prog.instance.exports;
     const dv = sw.space.dv;
+    const entry = exp.entry as ((...a: unknown[]) => unknown) | undefined;
+    if (typeof entry !== 'function' || (entry.length !== 6 && entry.length !== 1)) {
+      throw new BpfError('EINVAL', 'the JIT module has no entry() export of a known form');
+    }
+    const cbLayout = jitLayout as unknown as Record<string, number | undefined>;
     const bytes = buildDataplane({
       shared: sw.space.shared, kind: sw.kind, nports: sw.ports.length, state: sw.state, md: sw.frame.md,
       pool: sw.pool.addr, poolBase: sw.pool.base, frameShift: sw.pool.shift,
       iftable: dv.getUint32(sw.state + SW_IFTABLE, true), ports: dv.getUint32(sw.state + SW_PORTS, true),
       punts: dv.getUint32(sw.state + SW_PUNTS, true), cb: this.rt.cb, checked: this.prog.checked,
       budget: this.prog.counting ? Math.min(sw.frame.opts.budget ?? DEFAULT_BUDGET, 2 ** 62) : 0,
+      entry: entry.length === 6 ? 'args' : 'cb', cbArgs: cbLayout.CB_ARGS ?? 48, cbR0: cbLayout.CB_R0 ?? 88,
     });
-    if (typeof exp.entry !== 'function') throw new BpfError('EINVAL', 'the JIT module does not export entry()');
     const env: Record<string, unknown> = { memory: sw.space.memory, prog: exp.entry };
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), { env } as WebAssembly.Imports);
     this.batchFn = inst.exports.batch as unknown as BatchFn;

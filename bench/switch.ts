@@ -1,0 +1,122 @@
+/**
+ * bench:switch: switch throughput on one core, 64-byte frames, in-memory ports. Two ports in
+ * loopback (frames leaving port p are received again on port p, moved ring to ring in blocks),
+ * so every measured frame is one program run plus one forward. Modes: the JavaScript loop
+ * (LoadedProgram.run per frame, JIT checked), the WebAssembly loop (JIT checked and trusted);
+ * beside them the kernel's BPF_PROG_TEST_RUN rate on the same XDP object (the VALE-BPF program
+ * is compared with its XDP twin). Usage: node dist/bench/switch.js [--json] [--quick]
+ * [--prog OBJ [--section S] [--kind xdp|vale]]
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { encode } from '../src/core/isa/index.js';
+import { jit } from '../src/core/jit/index.js';
+import { kernelAvailable, kernelTestRun } from '../src/node/kernel/index.js';
+import { Switch, type SwitchOptions } from '../src/switch/dataplane/switch.js';
+import { buildUdpFrame } from '../src/switch/dataplane/frames.js';
+import { programFromObject, type ProgKind, type SwitchProgram } from '../src/switch/program.js';
+import { median } from './measure.js';
+
+const { values: args } = parseArgs({
+  options: { json: { type: 'boolean' }, quick: { type: 'boolean' }, prog: { type: 'string' }, section: { type: 'string' },
+    kind: { type: 'string' } },
+});
+const TRIALS = args.quick ? 3 : 7;
+const FRAME = buildUdpFrame({ dstMac: Uint8Array.of(2, 0, 0, 0, 0, 2), srcMac: Uint8Array.of(2, 0, 0, 0, 0, 1),
+  srcIp: 0x0a000001, dstIp: 0x0a000002, srcPort: 1234, dstPort: 4321, size: 64 });
+
+interface Case { name: string; prog: SwitchProgram; kernelTwin: SwitchProgram | null }
+interface Mode { name: string; opts: Partial<SwitchOptions> }
+
+const MODES: Mode[] = [
+  { name: 'js loop, jit checked', opts: { dataplane: 'js', checked: true } },
+  { name: 'wasm loop, jit checked', opts: { dataplane: 'wasm', checked: true } },
+  { name: 'wasm loop, jit trusted', opts: { dataplane: 'wasm', checked: false } },
+];
+
+function load(file: string, sel: { section?: string; kind?: ProgKind } = {}): SwitchProgram {
+  return programFromObject(new Uint8Array(readFileSync(file)), sel);
+}
+
+function cases(): Case[] {
+  if (args.prog) {
+    const prog = load(args.prog, { section: args.section, kind: args.kind as ProgKind | undefined });
+    return [{ name: prog.name, prog, kernelTwin: prog.kind === 'xdp' ? prog : null }];
+  }
+  const ex = (n: string) => load(join('examples', 'switch', `${n}.o`));
+  const xdp = ex('xdp_nologic');
+  return [
+    { name: 'vale_nologic', prog: ex('vale_nologic'), kernelTwin: xdp },
+    { name: 'xdp_nologic', prog: xdp, kernelTwin: xdp },
+    { name: 'xdp_l2_static', prog: ex('xdp_l2_static'), kernelTwin: ex('xdp_l2_static') },
+  ];
+}
+
+/** measureSwitch returns the median Mpps of `prog` in a two-port loopback switch. */
+function measureSwitch(prog: SwitchProgram, mode: Mode): number {
+  const sw = new Switch({ ports: 2, engine: jit, frames: 2048, ringSize: 1024, batch: 256, ...mode.opts });
+  sw.attach(prog);
+  for (let p = 0; p < 2; p++) for (let k = 0; k < 512; k++) sw.receive(p, FRAME);
+  const spin = (ms: number): { frames: number; ms: number } => {
+    const t0 = performance.now();
+    let frames = 0, now = t0;
+    while (now - t0 < ms) {
+      for (let i = 0; i < 64; i++) {
+        frames += sw.step();
+        for (const port of sw.ports) port.tx.moveTo(port.rx);
+      }
+      now = performance.now();
+    }
+    return { frames, ms: now - t0 };
+  };
+  spin(args.quick ? 150 : 400);
+  const samples: number[] = [];
+  for (let t = 0; t < TRIALS; t++) {
+    const r = spin(args.quick ? 100 : 250);
+    samples.push(r.frames / r.ms / 1000);
+  }
+  const lost = 1024 - sw.pool.count + sw.pool.available();
+  if (lost !== 0 && prog.name.includes('nologic')) throw new Error(`${prog.name}: ${lost} frames left the loop`);
+  return median(samples);
+}
+
+/** measureKernel returns the kernel's Mpps for one XDP object via BPF_PROG_TEST_RUN, or why not. */
+function measureKernel(prog: SwitchProgram | null): { mpps?: number; ns?: number; reason?: string } {
+  if (!prog) return { reason: 'not an XDP program' };
+  const avail = kernelAvailable();
+  if (!avail.ok) return { reason: avail.reason };
+  const bytes = encode(prog.insns);
+  kernelTestRun(bytes, FRAME, 100_000);
+  const ns = median(Array.from({ length: TRIALS }, () => kernelTestRun(bytes, FRAME, 1_000_000).nsPerRun));
+  return { mpps: 1000 / ns, ns };
+}
+
+function main(): void {
+  const rows = cases().map((c) => {
+    const results: Record<string, number> = {};
+    for (const m of MODES) results[m.name] = measureSwitch(c.prog, m);
+    const kernel = measureKernel(c.kernelTwin);
+    return { program: c.name, kind: c.prog.kind, frameBytes: FRAME.length, results, kernel };
+  });
+  if (args.json) {
+    console.log(JSON.stringify({ node: process.version, trials: TRIALS, rows: rows.map((r) => ({
+      ...r, nsPerPacket: Object.fromEntries(Object.entries(r.results).map(([k, v]) => [k, 1000 / v])),
+    })) }, null, 2));
+    return;
+  }
+  console.log(`tsbpf switch benchmark: node ${process.version}, one core, ${FRAME.length}-byte frames, 2 in-memory ports, ` +
+    `${TRIALS} trials, medians (Mpps = million frames per second; ns = per frame)`);
+  console.log('');
+  console.log(`| program | ${MODES.map((m) => `${m.name} Mpps (ns)`).join(' | ')} | kernel XDP test_run Mpps (ns) | best/kernel |`);
+  console.log(`|---|${MODES.map(() => '---:').join('|')}|---:|---:|`);
+  for (const r of rows) {
+    const cells = MODES.map((m) => `${r.results[m.name].toFixed(2)} (${(1000 / r.results[m.name]).toFixed(1)})`);
+    const best = Math.max(...Object.values(r.results));
+    const k = r.kernel.mpps !== undefined ? `${r.kernel.mpps.toFixed(2)} (${r.kernel.ns!.toFixed(1)})` : `- (${r.kernel.reason})`;
+    const ratio = r.kernel.mpps !== undefined ? (best / r.kernel.mpps).toFixed(2) : '-';
+    console.log(`| ${r.program} | ${cells.join(' | ')} | ${k} | ${ratio} |`);
+  }
+}
+
+main();
