@@ -4,6 +4,7 @@
  * context's memory. Results and faults are identical to the reference interpreter's.
  * See docs/jit.md for the design.
  */
+import { BpfError } from '../errors.js';
 import type { Program } from '../isa/instruction.js';
 import { encode } from '../isa/instruction.js';
 import { validate } from '../isa/validate.js';
@@ -49,7 +50,14 @@ export function compileModule(prog: Program, halves: Set<number>, checked: boole
     return e;
   }
   const out = compile(prog, halves, { checked, budget: counting, shared });
-  e = { module: new WebAssembly.Module(out.bytes as Uint8Array<ArrayBuffer>), helperIds: out.helperIds, trapMap: out.trapMap };
+  let module: WebAssembly.Module;
+  try {
+    module = new WebAssembly.Module(out.bytes as Uint8Array<ArrayBuffer>);
+  } catch (err) {
+    // V8 limits a function body to ~7.6 MB (roughly 150k+ eBPF instructions in one function)
+    throw new BpfError('E2BIG', `program too large for the JIT: ${(err as Error).message}`, {}, { cause: err });
+  }
+  e = { module, helperIds: out.helperIds, trapMap: out.trapMap };
   cache.set(key, e);
   if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
   return e;

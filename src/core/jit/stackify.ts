@@ -26,6 +26,8 @@ export interface BlockEmitter {
   noExit(b: BasicBlock): void;
 }
 
+const TREE = 0, WITHIN = 1, END = 2, BRANCH = 3;
+
 type Label = { kind: 'block'; follow: number } | { kind: 'loop'; header: number } | { kind: 'if' };
 
 /** stackify emits the body of one function covering graph `g`. */
@@ -68,60 +70,65 @@ class Structured {
     }
   }
 
-  run(): void {
-    this.doTree(this.g.order[0]);
-  }
+  // The algorithm is naturally recursive (dominator-tree depth can reach the program length),
+  // so it runs on an explicit work stack: each item is [action, a, b], executed last-in first-out.
+  private readonly work: number[][] = [];
 
-  private doTree(x: number): void {
-    const ys = this.mergeKids[x] ?? [];
-    if (this.header[x]) {
-      this.c.loop();
-      this.ctx.push({ kind: 'loop', header: x });
-      this.nodeWithin(x, ys, 0);
-      this.ctx.pop();
-      this.c.end();
-    } else {
-      this.nodeWithin(x, ys, 0);
+  run(): void {
+    this.work.push([TREE, this.g.order[0], 0]);
+    for (let w = this.work.pop(); w; w = this.work.pop()) {
+      if (w[0] === TREE) this.doTree(w[1]);
+      else if (w[0] === WITHIN) this.nodeWithin(w[1], w[2]);
+      else if (w[0] === END) {
+        this.ctx.pop();
+        this.c.end();
+      } else this.branch(this.cfg.blocks[w[1]], w[2]);
     }
   }
 
-  private nodeWithin(x: number, ys: number[], i: number): void {
-    if (i < ys.length) {
+  private doTree(x: number): void {
+    if (this.header[x]) {
+      this.c.loop();
+      this.ctx.push({ kind: 'loop', header: x });
+      this.work.push([END, 0, 0], [WITHIN, x, 0]);
+    } else {
+      this.nodeWithin(x, 0);
+    }
+  }
+
+  /** nodeWithin: x's code inside blocks for its merge children ys[i..] (then those follow). */
+  private nodeWithin(x: number, i: number): void {
+    const ys = this.mergeKids[x];
+    if (ys !== undefined && i < ys.length) {
       this.c.block();
       this.ctx.push({ kind: 'block', follow: ys[i] });
-      this.nodeWithin(x, ys, i + 1);
-      this.ctx.pop();
-      this.c.end();
-      this.doTree(ys[i]);
+      this.work.push([TREE, ys[i], 0], [END, 0, 0], [WITHIN, x, i + 1]);
       return;
     }
     const b = this.cfg.blocks[x];
     this.em.body(b);
     if (b.term === 'exit') this.em.exit(b);
     else if (b.term === 'cond') this.condBranch(b);
-    else this.branch(b, b.succs[0]);
+    else this.work.push([BRANCH, x, b.succs[0]]);
   }
 
   private condBranch(b: BasicBlock): void {
     const [taken, fall] = b.succs;
-    if (taken === fall) return this.branch(b, taken);
+    if (taken === fall) return void this.work.push([BRANCH, b.id, taken]);
     this.em.cond(b);
     const dt = this.depth(b, taken);
     if (dt >= 0) {
       this.c.op(0x0d).u32(dt); // br_if
-      return this.branch(b, fall);
+      return void this.work.push([BRANCH, b.id, fall]);
     }
     const df = this.depth(b, fall);
     if (df >= 0) {
       this.c.op(0x45, 0x0d).u32(df); // i32.eqz; br_if
-      return this.branch(b, taken);
+      return void this.work.push([BRANCH, b.id, taken]);
     }
     this.c.if();
     this.ctx.push({ kind: 'if' });
-    this.branch(b, taken);
-    this.ctx.pop();
-    this.c.end();
-    this.branch(b, fall);
+    this.work.push([BRANCH, b.id, fall], [END, 0, 0], [BRANCH, b.id, taken]);
   }
 
   /** depth returns the br depth for an edge that is a branch, or -1 when it is inlined. */
@@ -142,7 +149,7 @@ class Structured {
     if (t === OFF_END) return this.em.noExit(src);
     const d = this.depth(src, t);
     if (d >= 0) this.c.br(d);
-    else this.doTree(t);
+    else this.work.push([TREE, t, 0]);
   }
 }
 
