@@ -1,0 +1,35 @@
+/**
+ * Reading a switch program named on the command line: a BPF ELF object (through the loader)
+ * or eBPF assembly text. Without a file, the built-in VALE-BPF no-logic forwarder.
+ */
+import { readFileSync } from 'node:fs';
+import { BpfError } from '../core/errors.js';
+import { programFromAsm, programFromObject, type ProgKind, type SwitchProgram } from './program.js';
+
+/** NOLOGIC_ASM is the VALE-BPF no-logic forwarder: out port = ingress_port ^ 1. */
+export const NOLOGIC_ASM = 'r0 = *(u32 *)(r1 + 16)\nw0 ^= 1\nexit\n';
+
+/** ProgramArgs are the program options shared by `tsbpf switch` and `tsbpf pktgen`. */
+export interface ProgramArgs {
+  prog?: string;
+  section?: string;
+  name?: string;
+  kind?: string;
+}
+
+/** loadSwitchProgram reads the program the options name. */
+export function loadSwitchProgram(a: ProgramArgs): SwitchProgram {
+  if (a.kind !== undefined && a.kind !== 'xdp' && a.kind !== 'vale') throw new BpfError('EINVAL', `--kind must be xdp or vale, not ${a.kind}`);
+  const kind = a.kind as ProgKind | undefined;
+  if (!a.prog) return programFromAsm(NOLOGIC_ASM, 'vale', 'nologic');
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(a.prog));
+  } catch (e) {
+    throw new BpfError('E_IO', `cannot read ${a.prog}: ${(e as Error).message}`);
+  }
+  if (bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46) {
+    return programFromObject(bytes, { section: a.section, name: a.name, kind });
+  }
+  return programFromAsm(new TextDecoder().decode(bytes), kind ?? 'xdp', a.prog);
+}
