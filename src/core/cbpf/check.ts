@@ -92,9 +92,9 @@ function checkScratchInit(prog: CbpfProgram): void {
       }
       return;
     }
-    const cls = c.BPF_CLASS(i.code);
-    if (cls === c.BPF_RET) valid = ALL;
-    else if (cls === c.BPF_JMP) {
+    // unlike jumps, ret leaves the set as it is (the kernel does the same, so code after a ret
+    // that no jump reaches may not read slots the straight-line path did not write)
+    if (c.BPF_CLASS(i.code) === c.BPF_JMP) {
       if (c.BPF_OP(i.code) === c.BPF_JA) masks[pc + 1 + i.k] &= valid;
       else {
         masks[pc + 1 + i.jt] &= valid;
