@@ -10,3 +10,6 @@ export * from './elf/index.js';
 export * from './btf/index.js';
 export * from './maps/index.js';
 export * from './runtime/index.js';
+export * as cbpf from './cbpf/index.js';
+export * as pcap from './pcap/index.js';
+export * as pcapFilter from './pcap-filter/index.js';
