@@ -152,3 +152,11 @@ test('recursion: 8 frames are fine, the 9th is E_CALL_DEPTH', () => {
 test('falling from one subprogram into the next runs it, as the interpreter does', () => {
   assert.equal(r0Of('r0 = 1\ncall f\nexit\nf:\nr0 += 10\ng:\nr0 += 100\nexit\ncall g'), 111n);
 });
+
+test('large programs compile (10,000 conditional blocks in one function)', () => {
+  const lines = ['r0 = 0'];
+  for (let k = 0; k < 10_000; k++) lines.push(`if r2 == ${k} goto +1`, `r0 += ${k}`);
+  lines.push('exit');
+  const text = lines.join('\n');
+  assert.equal(r0Of(text, { data: new Uint8Array(5) }), BigInt((9999 * 10000) / 2 - 5));
+});

@@ -36,6 +36,7 @@ export function address(g: Gen, reg: number, off: number, size: number, perm: nu
     if (off !== 0) c.i32(off).op(Op.i32_add);
     return;
   }
+  if (reg === 10 && off >= -o.STACK_FRAME_SIZE && off + size <= 0) return frameAddress(g, off, size, perm, pc);
   const a = g.L.a;
   c.get(r);
   if (off !== 0) c.i64(off).op(Op.i64_add);
@@ -56,6 +57,31 @@ export function address(g: Gen, reg: number, off: number, size: number, perm: nu
   c.op(Op.i32_eqz).if().get(a).i32(size).i32(perm).i32(pc).call(g.m.region).end();
   c.end();
   c.get(a).op(Op.i32_wrap_i64);
+}
+
+/**
+ * frameAddress handles r10 + off with -512 <= off and off + size <= 0: r10 is read-only and
+ * lies in [stack base + 512, stack base + 4096], so the access is on the stack whatever the
+ * frame and only the shadow bytes need checking (reads) or marking (writes).
+ */
+function frameAddress(g: Gen, off: number, size: number, perm: number, pc: number): void {
+  const c = g.c;
+  const p = g.L.i;
+  c.get(g.L.reg[10]).op(Op.i32_wrap_i64);
+  if (off !== 0) c.i32(off).op(Op.i32_add);
+  c.tee(p);
+  if (perm === PERM_W) {
+    shadowPattern(g, size);
+    c.mem(size === 8 ? Op.i64_store : STORE32[size], 0, STACK_SIZE);
+  } else {
+    c.mem(SHADOW_LOAD[size], 0, STACK_SIZE);
+    shadowPattern(g, size);
+    c.op(size === 8 ? Op.i64_ne : Op.i32_ne).if();
+    c.get(p).op(Op.i64_extend_i32_u).set(g.L.a);
+    fault(g, F_UNINIT, pc, g.L.a, size);
+    c.end();
+  }
+  c.get(p);
 }
 
 /**
