@@ -94,3 +94,14 @@ test('bad expressions: a clear message with the column', () => {
 test('the empty expression accepts everything', () => {
   assert.notEqual(runCbpf(compileFilter(''), new Uint8Array(0)), 0);
 });
+
+test('capture filters match frames inside a larger buffer without reading past them', async () => {
+  const { createCaptureFilter } = await import('../../src/core/pcap-filter/index.js');
+  const frame = eth(0x0800, ipv4(6, [10, 0, 0, 1], [10, 0, 0, 2], tcp(5, 80, 0x12)));
+  const ring = new Uint8Array(4096).fill(0x45);
+  ring.set(frame, 1000);
+  const f = createCaptureFilter('tcp dst port 80 and tcp[tcpflags] & tcp-ack != 0');
+  assert.equal(f(ring, 1000, frame.length), true);
+  assert.equal(f(ring, 1000, 40), false, 'the port lies beyond the given length');
+  assert.equal(createCaptureFilter('udp')(ring, 1000, frame.length), false);
+});

@@ -35,3 +35,4 @@ export function compileFilter(expr: string, opts: CompileOptions = {}): CbpfProg
 export function compileFilterEbpf(expr: string, opts: CompileOptions = {}): Program {
   return convertCbpf(compileFilter(expr, opts));
 }
+export { createCaptureFilter, type CaptureFilter } from './capture.js';
