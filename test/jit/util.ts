@@ -39,7 +39,8 @@ export function prog(p: string | Program): Program {
 
 /** runWith runs `p` with `engine` in a fresh context. */
 export function runWith(engine: Engine, p: string | Program, spec: RunSpec = {}): Result {
-  const space = spec.shared ? new AddressSpace({ shared: true, initialBytes: 1 << 20, maximumBytes: 1 << 24 }) : undefined;
+  // small memories keep the many fresh contexts cheap
+  const space = new AddressSpace({ shared: spec.shared ?? false, initialBytes: 1 << 20, maximumBytes: 1 << 24 });
   const ctx: VmContext = createVmContext({ helpers: spec.helpers?.(), space });
   try {
     const r = runRaw(engine, prog(p), spec.data ?? new Uint8Array(16), ctx, { checked: spec.checked ?? true, budget: spec.budget });
