@@ -1,5 +1,5 @@
 /**
- * `tsbpf pcap filter EXPR IN [-w OUT] [--count] [--engine jit|interp|js|ref] [--via-tcpdump]`:
+ * `tsbpf pcap filter EXPR IN [-w OUT] [--count] [--engine js|jit|interp|ref] [--via-tcpdump]`:
  * select the packets of a classic pcap or pcapng capture with a pcap-filter expression.
  * The expression is compiled by tsbpf's own compiler, or with --via-tcpdump by libpcap
  * (`tcpdump -ddd`, for anything outside tsbpf's subset), then run on the chosen engine.
@@ -15,9 +15,11 @@ import type { CapturedPacket } from '../../core/pcap/index.js';
 import type { CliIo } from '../io.js';
 import { verdictFn } from './cbpf.js';
 
-const USAGE = `Usage: tsbpf pcap filter EXPR IN.pcap [-w OUT.pcap] [--count] [--engine jit|interp|js|ref] [--via-tcpdump]
+const USAGE = `Usage: tsbpf pcap filter EXPR IN.pcap [-w OUT.pcap] [--count] [--engine js|jit|interp|ref] [--via-tcpdump]
   Selects the packets of a pcap or pcapng file that match a pcap-filter expression.
   Without -w or --count, prints one line per selected packet (number, time, lengths).
+  Engines: js (default: the classic program compiled to JavaScript), jit / interp (the program
+  converted to eBPF on tsbpf's JIT or interpreter), ref (the reference classic interpreter).
 `;
 
 /** DLT_NAMES maps link types to the names tcpdump -y takes. */
@@ -58,7 +60,7 @@ async function filter(argv: string[], io: CliIo): Promise<number> {
     allowPositionals: true,
     options: {
       write: { type: 'string', short: 'w' }, count: { type: 'boolean', default: false },
-      engine: { type: 'string', default: 'jit' }, 'via-tcpdump': { type: 'boolean', default: false },
+      engine: { type: 'string', default: 'js' }, 'via-tcpdump': { type: 'boolean', default: false },
     },
   });
   if (positionals.length !== 2) throw new BpfError('EINVAL', USAGE.trimEnd());
