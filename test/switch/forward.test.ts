@@ -106,3 +106,27 @@ test('with the JIT, bpf_redirect runs in WebAssembly (its JavaScript form is nev
   assert.deepEqual(drain(sw)[1], [f]);
   assert.equal(jsCalls, 0);
 });
+
+import { BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS, SW_REDIRECT_FLAGS } from '../../src/switch/dataplane/layout.js';
+for (const { label, opts } of MODES) {
+  test(`the redirect flags seam: broadcast with and without the ingress port (${label})`, () => {
+    // stands in for bpf_redirect_map on a devmap: r1 = flags to record
+    const helpers = new HelperRegistry();
+    const sw = new Switch({ ports: 3, ...opts, helpers });
+    helpers.register(51, (flags, _b, _c, _d, _e, env) => {
+      env.space.dv.setUint32(sw.state + SW_REDIRECT_FLAGS, Number(flags), true);
+      return 4n;
+    });
+    sw.attach({ kind: 'xdp', name: 'bc', insns: assemble(`r1 = ${BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS}\ncall 51\nexit`) });
+    const f1 = frame('ff:ff:ff:ff:ff:ff', 1);
+    sw.receive(1, f1);
+    sw.run();
+    assert.deepEqual(drain(sw), [[f1], [], [f1]]);
+    sw.attach({ kind: 'xdp', name: 'bc', insns: assemble(`r1 = ${BPF_F_BROADCAST}\ncall 51\nexit`) });
+    const f2 = frame('ff:ff:ff:ff:ff:ff', 2);
+    sw.receive(1, f2);
+    sw.run();
+    assert.deepEqual(drain(sw), [[f2], [f2], [f2]]);
+    assert.equal(sw.pool.available(), sw.pool.count);
+  });
+}

@@ -4,7 +4,7 @@
  * (broadcast, aborts, bad verdicts: the rare cases).
  */
 import { XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_REDIRECT, XDP_TX } from '../../core/vm/xdp.js';
-import { CTR, PROG_VALE, SW_REDIRECT, VALE_BPF_BROADCAST, VALE_BPF_DROP } from './layout.js';
+import { BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS, CTR, PROG_VALE, SW_REDIRECT, SW_REDIRECT_FLAGS, VALE_BPF_BROADCAST, VALE_BPF_DROP } from './layout.js';
 import type { SwitchPort } from './port.js';
 import type { Switch } from './switch.js';
 
@@ -61,6 +61,8 @@ export function dispatch(sw: Switch, port: SwitchPort, addr: number, len: number
 }
 
 function redirect(sw: Switch, port: SwitchPort, addr: number, len: number): void {
+  const flags = sw.views.u32[(sw.state + SW_REDIRECT_FLAGS) >>> 2];
+  if (flags & BPF_F_BROADCAST) return broadcast(sw, port, addr, len, (flags & BPF_F_EXCLUDE_INGRESS) === 0);
   const ifindex = sw.views.u32[(sw.state + SW_REDIRECT) >>> 2];
   const out = sw.portByIfindex(ifindex);
   if (out < 0) {
@@ -94,9 +96,12 @@ function dispatchVale(sw: Switch, port: SwitchPort, addr: number, len: number, r
   output(sw, out, addr, len);
 }
 
-/** broadcast sends a copy to every port but the ingress one; the last gets the original frame. */
-export function broadcast(sw: Switch, port: SwitchPort, addr: number, len: number): void {
-  const outs = sw.ports.filter((p) => p !== port);
+/**
+ * broadcast sends a copy to every port but the ingress one (unless `includeIngress`, as
+ * bpf_redirect_map with BPF_F_BROADCAST alone does); the last gets the original frame.
+ */
+export function broadcast(sw: Switch, port: SwitchPort, addr: number, len: number, includeIngress = false): void {
+  const outs = sw.ports.filter((p) => includeIngress || p !== port);
   if (outs.length === 0) return drop(sw, port, addr, CTR.drop_hairpin);
   for (let k = 0; k < outs.length - 1; k++) {
     const copy = sw.pool.alloc();

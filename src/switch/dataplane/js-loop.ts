@@ -4,7 +4,7 @@
  * A fault (E_MEM, E_BUDGET ...) drops that frame with reason "fault"; the batch goes on.
  */
 import { isBpfError } from '../../core/errors.js';
-import { CTR, SW_REDIRECT } from './layout.js';
+import { CTR, SW_REDIRECT, SW_REDIRECT_FLAGS } from './layout.js';
 import { dispatch, drop } from './dispatch.js';
 import type { SwitchPort } from './port.js';
 import type { Switch } from './switch.js';
@@ -38,19 +38,22 @@ export function runFrame(sw: Switch, port: SwitchPort, addr: number, len: number
     return faultFrame(sw, port, addr, e);
   }
   u32 = sw.views.refresh().u32;
-  finishFrame(sw, port, addr, fc.dataOf(u32), fc.endOf(u32, sw.kind), r0, u32[(sw.state + SW_REDIRECT) >>> 2]);
+  finishFrame(sw, port, addr, fc.dataOf(u32), fc.endOf(u32, sw.kind), r0, u32[(sw.state + SW_REDIRECT) >>> 2],
+    u32[(sw.state + SW_REDIRECT_FLAGS) >>> 2]);
 }
 
 /**
  * finishFrame checks where the program left the frame ([data, end) must be inside the frame
- * buffer of `addr`) and dispatches verdict `r0` with redirect target `target`.
+ * buffer of `addr`) and dispatches verdict `r0` with redirect target `target` and `flags`.
  */
-export function finishFrame(sw: Switch, port: SwitchPort, addr: number, data: number, end: number, r0: number, target: number): void {
+export function finishFrame(sw: Switch, port: SwitchPort, addr: number, data: number, end: number, r0: number, target: number,
+  flags: number): void {
   if (!sameFrame(sw, addr, data, end)) {
     sw.traceEvent({ port: port.index, reason: 'bad_frame', r0 });
     return drop(sw, port, addr, CTR.drop_bad_frame);
   }
   sw.views.u32[(sw.state + SW_REDIRECT) >>> 2] = target;
+  sw.views.u32[(sw.state + SW_REDIRECT_FLAGS) >>> 2] = flags;
   dispatch(sw, port, data, end - data, r0);
 }
 

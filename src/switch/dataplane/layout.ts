@@ -43,9 +43,11 @@ export const SW_SIZE = 64;
 
 /**
  * Punt entry (a frame the Wasm fast path leaves to JavaScript): frame address as received,
- * data and data_end as the program left them, r0 low 32 bits, redirect target.
+ * data and data_end as the program left them, r0 low 32 bits, redirect target and flags.
  */
-export const PUNT_ADDR = 0, PUNT_DATA = 4, PUNT_END = 8, PUNT_R0 = 12, PUNT_TARGET = 16;
+export const PUNT_ADDR = 0, PUNT_DATA = 4, PUNT_END = 8, PUNT_R0 = 12, PUNT_TARGET = 16, PUNT_FLAGS = 20;
+/** BPF_F_BROADCAST and BPF_F_EXCLUDE_INGRESS are bpf_redirect_map's flags (linux/bpf.h). */
+export const BPF_F_BROADCAST = 1 << 3, BPF_F_EXCLUDE_INGRESS = 1 << 4;
 /** PUNT_SIZE is the size of a punt entry. */
 export const PUNT_SIZE = 32;
 

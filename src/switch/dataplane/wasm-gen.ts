@@ -14,7 +14,7 @@ import { CB_FAST, CB_PKT_LEN, CB_PKT_START, CB_REGIONS, REGION_ENTRY } from '../
 import { PERM_R, PERM_RW, PERM_W } from '../../core/vm/memory.js';
 import {
   CTR, MAX_IFINDEX, POOL_HDR, POOL_TOP, PORT_COUNTERS, PORT_HOST, PORT_IFINDEX, PORT_RX, PORT_SIZE, PORT_TX, PROG_VALE,
-  PUNT_ADDR, PUNT_DATA, PUNT_END, PUNT_R0, PUNT_SIZE, PUNT_TARGET, RING_HDR, RING_HEAD, RING_MASK, RING_TAIL,
+  PUNT_ADDR, PUNT_DATA, PUNT_END, PUNT_FLAGS, PUNT_R0, PUNT_SIZE, PUNT_TARGET, SW_REDIRECT_FLAGS, RING_HDR, RING_HEAD, RING_MASK, RING_TAIL,
   SW_CURSOR, SW_NPUNT, SW_REDIRECT, VALE_BPF_DROP, VALE_MD_DATA_END, VALE_MD_INGRESS_PORT, VALE_MD_RING_NR,
 } from './layout.js';
 
@@ -259,6 +259,8 @@ class Gen {
   /** redirectTarget sets q to the port record of the redirect ifindex, or punts (from inside two ifs). */
   private redirectTarget(): void {
     const { c, L } = this;
+    // a flags word (bpf_redirect_map broadcast) is the dispatcher's business
+    this.ld(null, L.state + SW_REDIRECT_FLAGS).op(Op.br_if).u32(2);
     this.ld(null, L.state + SW_REDIRECT).set(this.t);
     c.get(this.t).i32(1).op(Op.i32_sub).i32(MAX_IFINDEX - 1).op(Op.i32_ge_u, Op.br_if).u32(2);
     c.get(this.t).i32(2).op(Op.i32_shl).mem(Op.i32_load, 2, L.iftable).tee(this.t).op(Op.i32_eqz, Op.br_if).u32(2);
@@ -333,6 +335,9 @@ class Gen {
     c.get(this.slot);
     this.ld(null, L.state + SW_REDIRECT);
     c.mem(Op.i32_store, 2, PUNT_TARGET);
+    c.get(this.slot);
+    this.ld(null, L.state + SW_REDIRECT_FLAGS);
+    c.mem(Op.i32_store, 2, PUNT_FLAGS);
     c.i32(0).get(this.t).i32(1).op(Op.i32_add).mem(Op.i32_store, 2, L.state + SW_NPUNT);
   }
 }

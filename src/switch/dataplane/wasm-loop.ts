@@ -12,7 +12,7 @@ import { contextRuntime, LDABS_EXIT, type ContextRuntime } from '../../core/jit/
 import { DEFAULT_BUDGET } from '../../core/vm/engine.js';
 import { PERM_RW } from '../../core/vm/memory.js';
 import * as jitLayout from '../../core/jit/layout.js';
-import { PUNT_ADDR, PUNT_DATA, PUNT_END, PUNT_R0, PUNT_SIZE, PUNT_TARGET, SW_CURSOR, SW_IFTABLE, SW_NPUNT, SW_PORTS, SW_PUNTS } from './layout.js';
+import { PUNT_ADDR, PUNT_DATA, PUNT_END, PUNT_FLAGS, PUNT_R0, PUNT_SIZE, PUNT_TARGET, SW_CURSOR, SW_IFTABLE, SW_NPUNT, SW_PORTS, SW_PUNTS } from './layout.js';
 import { buildDataplane } from './wasm-gen.js';
 import { faultFrame, finishFrame } from './js-loop.js';
 import type { SwitchPort } from './port.js';
@@ -92,7 +92,7 @@ export class WasmDataplane {
     if (e === LDABS_EXIT) {
       // an LD_ABS miss in a subprogram ends the run returning 0 (XDP_ABORTED)
       const len = u32[s + 1];
-      finishFrame(sw, port, addr, addr, addr + len, 0, 0);
+      finishFrame(sw, port, addr, addr, addr + len, 0, 0, 0);
     } else {
       faultFrame(sw, port, addr, e instanceof WebAssembly.RuntimeError
         ? new BpfError('E_MEM', `memory access out of bounds (${e.message})`, {}, { cause: e }) : e);
@@ -109,7 +109,8 @@ export class WasmDataplane {
     for (let i = 0; i < count; i++) {
       const e = (base + i * PUNT_SIZE) >>> 2;
       const v = sw.views.u32;
-      finishFrame(sw, port, v[e + PUNT_ADDR / 4], v[e + PUNT_DATA / 4], v[e + PUNT_END / 4], v[e + PUNT_R0 / 4], v[e + PUNT_TARGET / 4]);
+      finishFrame(sw, port, v[e + PUNT_ADDR / 4], v[e + PUNT_DATA / 4], v[e + PUNT_END / 4], v[e + PUNT_R0 / 4], v[e + PUNT_TARGET / 4],
+        v[e + PUNT_FLAGS / 4]);
     }
   }
 }
