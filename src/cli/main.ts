@@ -8,6 +8,8 @@ import { conformancePlugin } from './commands/conformance.js';
 import { progCommand } from './commands/prog.js';
 import { demoCommand } from './commands/demo.js';
 import { btfCommand } from './commands/btf.js';
+import { cbpfCommand } from './commands/cbpf.js';
+import { pcapCommand } from './commands/pcap.js';
 import { processIo, type CliIo, type CommandHandler } from './io.js';
 
 const HELP = `Usage: tsbpf COMMAND ...
@@ -19,6 +21,10 @@ Commands:
   prog dump xlated FILE [--section S]
                                     instructions with source lines (ELF objects with BTF)
   btf dump file FILE                the BTF types of an object, as bpftool prints them
+  cbpf disasm|check|run|convert|compile ...
+                                    classic BPF (tcpdump -d/-dd/-ddd forms) and its conversion to eBPF
+  pcap filter EXPR IN [-w OUT] [--count]
+                                    filter a pcap/pcapng capture with a pcap-filter expression
   conformance-plugin [--engine E] MEMORY_HEX
                                     plugin for the eBPF conformance runner (program hex on stdin)
   demo                              assemble and run an example program
@@ -32,6 +38,8 @@ const COMMANDS: Record<string, CommandHandler> = {
   'conformance-plugin': conformancePlugin,
   demo: demoCommand,
   btf: btfCommand,
+  cbpf: cbpfCommand,
+  pcap: pcapCommand,
 };
 
 /** registerCommand adds a command handler (used to plug in commands from other parts). */
