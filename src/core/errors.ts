@@ -32,7 +32,10 @@ export type ErrorCode =
   | 'E_VERIFIER'
   | 'E_ELF'
   | 'E_BTF'
-  | 'E_IO';
+  | 'E_IO'
+  | 'E_RELOC' // a relocation the loader cannot apply (unknown map, bad CO-RE access)
+  | 'E_PIN' // a pinned object missing, unusable or incompatible
+  | 'E_CLANG'; // C source could not be compiled (no clang, compile error)
 
 /** ErrorContext is where an error happened. */
 export interface ErrorContext {

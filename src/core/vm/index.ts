@@ -8,3 +8,4 @@ export * from './context.js';
 export * from './xdp.js';
 export * from './interpreter.js';
 export * from './debugger.js';
+export * from './skb.js';

@@ -1,0 +1,86 @@
+/**
+ * Preparing one program of an object for loading: CO-RE relocations, map relocations
+ * (spec records -> `lddw` with BPF_PSEUDO_MAP_FD / BPF_PSEUDO_MAP_VALUE and the live map's
+ * fd, which Runtime.load then resolves to addresses), structural validation and the verifier.
+ */
+import { BpfError, isBpfError } from '../errors.js';
+import type { ObjectSpec, ProgramSpec } from '../elf/spec.js';
+import type { Btf } from '../btf/index.js';
+import { BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE } from '../isa/opcodes.js';
+import type { Insn } from '../isa/instruction.js';
+import { verify, PROG_TYPES as VERIFIER_TYPES, type ProgType as VerifierProgType } from '../verifier/index.js';
+import { applyCoreRelos } from './object-core.js';
+import type { Runtime } from './runtime.js';
+
+/** VerifyHook checks a relocated program (map references still as fds); it throws to reject. */
+export type VerifyHook = (insns: Insn[], prog: ProgramSpec, rt: Runtime) => void;
+
+/** relocateMaps points each map relocation of `prog` at the live map in `fds`. */
+export function relocateMaps(prog: ProgramSpec, insns: Insn[], fds: Map<string, number>): void {
+  for (const r of prog.relocations) {
+    const where = { insn: r.insn, section: prog.sectionName, symbol: r.map };
+    const fd = fds.get(r.map);
+    if (fd === undefined) throw new BpfError('E_RELOC', `program "${prog.name}": relocation against unknown map "${r.map}"`, where);
+    const i = insns[r.insn], hi = insns[r.insn + 1];
+    if (!i || !hi || i.code !== 0x18) throw new BpfError('E_RELOC', `program "${prog.name}": relocation of "${r.map}" is not on an lddw instruction`, where);
+    i.src = r.kind === 'map' ? BPF_PSEUDO_MAP_FD : BPF_PSEUDO_MAP_VALUE;
+    i.imm = fd;
+    hi.imm = r.kind === 'map' ? 0 : r.offset;
+  }
+}
+
+/** prepareProgram returns the instructions of `prog` ready for Runtime.load. */
+export function prepareProgram(rt: Runtime, spec: ObjectSpec, prog: ProgramSpec, fds: Map<string, number>, targets: Btf[], hook?: VerifyHook): Insn[] {
+  const insns = applyCoreRelos(prog, spec.btf, targets);
+  relocateMaps(prog, insns, fds);
+  for (const r of prog.relocations) {
+    if (r.kind !== 'map_value') continue;
+    const m = rt.map(fds.get(r.map)!);
+    if (r.offset < 0 || r.offset >= m.valueSize) {
+      throw new BpfError('E_RELOC', `program "${prog.name}": offset ${r.offset} is outside map "${r.map}" (${m.valueSize} bytes)`, { insn: r.insn, section: prog.sectionName, symbol: r.map });
+    }
+  }
+  hook?.(insns, prog, rt);
+  return insns;
+}
+
+/** verifierProgType maps a libbpf program type to one the verifier models (null: none). */
+export function verifierProgType(type: string): VerifierProgType | null {
+  if (type === 'sched_act') return 'sched_cls';
+  return (VERIFIER_TYPES as readonly string[]).includes(type) ? (type as VerifierProgType) : null;
+}
+
+/** VerifierHookOptions configure verifierHook. */
+export interface VerifierHookOptions {
+  logLevel?: number;
+  /** receives each program's log (and a note for types the verifier does not model) */
+  onLog?: (prog: ProgramSpec, log: string) => void;
+}
+
+/** verifierHook runs src/core/verifier on programs of the types it models. */
+export function verifierHook(o: VerifierHookOptions = {}): VerifyHook {
+  return (insns, prog, rt) => {
+    const progType = verifierProgType(prog.type);
+    if (!progType) {
+      o.onLog?.(prog, `not verified: the verifier does not model program type ${prog.type}`);
+      return;
+    }
+    const maps = (fd: number) => {
+      try {
+        const m = rt.map(fd);
+        return { type: m.mapType, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries };
+      } catch {
+        return undefined;
+      }
+    };
+    try {
+      const r = verify(insns, { progType, maps, logLevel: o.logLevel ?? 0 });
+      if (r.log) o.onLog?.(prog, r.log);
+    } catch (e) {
+      if (!isBpfError(e)) throw e;
+      const log = (e as { log?: string }).log;
+      if (log) o.onLog?.(prog, log);
+      throw e.withPrefix(`program "${prog.name}" rejected by the verifier`).withContext({ section: prog.sectionName, symbol: prog.name });
+    }
+  };
+}

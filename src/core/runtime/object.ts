@@ -1,0 +1,111 @@
+/**
+ * loadObject: the live half of the loader (libbpf's bpf_object__load, cilium/ebpf's
+ * NewCollection). From an ObjectSpec it creates the maps (global data with initial values,
+ * by-name pinned maps reused), relocates each program's map references and CO-RE accesses,
+ * verifies it (src/core/verifier, for the program types it models) and loads it with the
+ * engine (the JIT by default). The result is a Collection: programs and maps by name.
+ *
+ *   const spec = parseObject(bytes);
+ *   setGlobal(spec, 'limit', 10);                  // skel->rodata->limit = 10
+ *   const coll = loadObject(new Runtime(), spec);
+ *   coll.programs.xdp_count.run({ data: packet });
+ *   coll.maps.counters.get(new Uint8Array(4));
+ */
+import { BpfError, isBpfError } from '../errors.js';
+import type { ObjectSpec, ProgramSpec } from '../elf/spec.js';
+import type { Btf } from '../btf/index.js';
+import type { Engine, EngineOptions } from '../vm/engine.js';
+import { jit } from '../jit/index.js';
+import type { Runtime } from './runtime.js';
+import { createMap, reusePinned, pinPathOf, type MapPinning } from './object-maps.js';
+import { contextBtf } from './object-ctx-btf.js';
+import { BpfProgram } from './object-program.js';
+import { Collection } from './object-collection.js';
+import { addTraceSink, registerLoaderHelpers, type TraceSink } from './loader-helpers.js';
+import { prepareProgram, verifierHook, type VerifyHook } from './object-prepare.js';
+import { pinMap } from './pin.js';
+
+/** LoadObjectOptions configure loadObject. */
+export interface LoadObjectOptions extends EngineOptions {
+  /** engine to load programs with (default: the JIT) */
+  engine?: Engine;
+  /** CPU (execution context) the programs run on */
+  cpu?: number;
+  /** load only these programs (section or function names); only the maps they use are created */
+  programs?: string[];
+  /** verifier run on each program: default src/core/verifier (verifierHook()); false skips it */
+  verify?: VerifyHook | false;
+  /** extra CO-RE target types, searched before tsbpf's own context types */
+  coreBtf?: Btf;
+  /** where LIBBPF_PIN_BY_NAME maps are reused from and pinned to */
+  pins?: MapPinning;
+  /** the object's raw .BTF (kept with maps, so pinned maps print with types) */
+  btfBytes?: Uint8Array | null;
+  /** receives bpf_trace_printk lines */
+  trace?: TraceSink;
+  /** existing maps (fd in the runtime) to use instead of creating the named ones */
+  mapReplacements?: Record<string, number>;
+}
+
+/** selectPrograms returns the programs named (by section or function) in `names`, all when absent. */
+export function selectPrograms(spec: ObjectSpec, names?: string[]): ProgramSpec[] {
+  if (!names) return spec.programs;
+  return names.flatMap((n) => {
+    const found = spec.programs.filter((p) => p.name === n);
+    const bySec = found.length ? found : spec.programs.filter((p) => p.sectionName === n);
+    if (bySec.length === 0) {
+      const list = spec.programs.map((x) => `${x.sectionName} (${x.name})`).join(', ');
+      throw new BpfError('ENOENT', `no program in section or named "${n}"; programs: ${list || 'none'}`, { section: n });
+    }
+    return bySec;
+  });
+}
+
+function mapsUsed(spec: ObjectSpec, progs: ProgramSpec[], all: boolean): string[] {
+  if (all) return spec.maps.map((m) => m.name);
+  const used = new Set(progs.flatMap((p) => p.relocations.map((r) => r.map)));
+  return spec.maps.filter((m) => used.has(m.name)).map((m) => m.name);
+}
+
+function createMaps(rt: Runtime, spec: ObjectSpec, names: string[], opts: LoadObjectOptions): { fds: Map<string, number>; toPin: string[] } {
+  const fds = new Map<string, number>();
+  const toPin: string[] = [];
+  for (const name of names) {
+    const m = spec.maps.find((x) => x.name === name)!;
+    const replaced = opts.mapReplacements?.[name];
+    if (replaced !== undefined) {
+      fds.set(name, replaced);
+      continue;
+    }
+    const pinned = m.pinning === 'by_name' && opts.pins ? reusePinned(rt, m, opts.pins) : undefined;
+    fds.set(name, pinned ?? createMap(rt, m, opts.btfBytes ?? null));
+    if (m.pinning === 'by_name' && opts.pins && pinned === undefined) toPin.push(name);
+  }
+  return { fds, toPin };
+}
+
+/** loadObject creates an object's maps and loads its programs into `rt`. */
+export function loadObject(rt: Runtime, spec: ObjectSpec, opts: LoadObjectOptions = {}): Collection {
+  if (!spec.littleEndian) throw new BpfError('EINVAL', 'object is big-endian (bpfeb); tsbpf, like the kernel on this host, runs little-endian BPF');
+  const progs = selectPrograms(spec, opts.programs);
+  registerLoaderHelpers(rt);
+  if (opts.trace) addTraceSink(rt, opts.trace);
+  const { fds, toPin } = createMaps(rt, spec, mapsUsed(spec, progs, !opts.programs), opts);
+  const targets = opts.coreBtf ? [opts.coreBtf, contextBtf()] : [contextBtf()];
+  const engine = opts.engine ?? jit;
+  const programs: Record<string, BpfProgram> = {};
+  const hook = opts.verify === false ? undefined : opts.verify ?? verifierHook();
+  for (const p of progs) {
+    const insns = prepareProgram(rt, spec, p, fds, targets, hook);
+    let loaded;
+    try {
+      loaded = rt.load(engine, insns, { checked: opts.checked, cpu: opts.cpu });
+    } catch (e) {
+      if (isBpfError(e)) throw e.withPrefix(`load program "${p.name}"`).withContext({ section: p.sectionName, symbol: p.name });
+      throw e;
+    }
+    programs[p.name] = new BpfProgram(rt, p, insns, loaded, opts.cpu ?? 0);
+  }
+  if (opts.pins) for (const name of toPin) pinMap(rt, opts.pins.store, fds.get(name)!, pinPathOf(spec.maps.find((m) => m.name === name)!, opts.pins));
+  return new Collection(rt, spec, programs, fds);
+}
