@@ -2,15 +2,15 @@
  * Differential checking of the JIT against the reference interpreter on random programs
  * (randprog.ts). `diffInterpJit(seed, count)` is the entry point the fuzz script calls:
  * programs seed .. seed+count-1, each run in checked mode and in trusted mode (with budget
- * counting on, so non-terminating programs end), comparing r0, steps, the data buffer, the
- * whole stack, and the fault (code, insn, address).
+ * counting on, so non-terminating programs end), and on shared memory or with split regions,
+ * comparing r0, steps, the data buffer, the whole stack, and the fault (code, insn, address).
  */
 import { isBpfError } from '../../src/core/errors.js';
 import { type Program, encode, toHex } from '../../src/core/isa/instruction.js';
 import { HelperRegistry } from '../../src/core/helpers/registry.js';
-import { createVmContext, runRaw } from '../../src/core/vm/context.js';
+import { createVmContext, dataBuffer } from '../../src/core/vm/context.js';
 import type { Engine, VmContext } from '../../src/core/vm/engine.js';
-import { AddressSpace, STACK_SIZE } from '../../src/core/vm/memory.js';
+import { AddressSpace, PERM_R, PERM_RW, PERM_W, type Region, STACK_SIZE } from '../../src/core/vm/memory.js';
 import { interpreter } from '../../src/core/vm/interpreter.js';
 import { loadJit } from '../../src/core/jit/index.js';
 import { HELPER_CHECK, HELPER_PURE, Rng, randomProgram } from './randprog.js';
@@ -27,7 +27,7 @@ export interface Outcome {
 /** Mismatch describes one program on which the engines disagree. */
 export interface Mismatch {
   seed: number;
-  mode: 'checked' | 'trusted';
+  mode: Mode;
   program: string;
   interp: Outcome;
   jit: Outcome;
@@ -51,19 +51,34 @@ export function diffHelpers(): HelperRegistry {
   return h;
 }
 
-/** runOutcome runs `prog` once with `engine` in a fresh context and records the outcome. */
-export function runOutcome(engine: Engine, prog: Program, data: Uint8Array, checked: boolean, budget: number): Outcome {
+/** Mode is how a random program is run: checked or trusted; shared memory; split regions. */
+export type Mode = 'checked' | 'trusted' | 'shared' | 'split';
+
+/**
+ * runOutcome runs `prog` once with `engine` in a fresh context and records the outcome.
+ * r1 = data address, r2 = length, the data is the packet too (like runRaw). Mode 'split'
+ * offers the data as three overlapping regions instead of one: R [0, h), W [h, h+8), RW [h, len).
+ */
+export function runOutcome(engine: Engine, prog: Program, data: Uint8Array, mode: Mode, budget: number): Outcome {
   // a small memory keeps the many fresh contexts cheap (wild pointers trap sooner, alike in both engines)
-  const space = new AddressSpace({ initialBytes: 1 << 20, maximumBytes: 1 << 22 });
+  const space = new AddressSpace({ initialBytes: 1 << 20, maximumBytes: 1 << 22, shared: mode === 'shared' });
   const ctx: VmContext = createVmContext({ helpers: diffHelpers(), space });
   const stackOf = (): string => toHex(ctx.space.read(ctx.stack.base, STACK_SIZE));
+  const addr = dataBuffer(ctx, data.length);
+  ctx.space.write(addr, data);
+  const len = data.length, h = len >> 1;
+  const regions: Region[] = mode === 'split'
+    ? [{ start: addr, end: addr + h, perm: PERM_R, name: 'r' }, { start: addr + h, end: addr + Math.min(h + 8, len), perm: PERM_W, name: 'w' },
+      { start: addr + h, end: addr + len, perm: PERM_RW, name: 'rw' }]
+    : [{ start: addr, end: addr + len, perm: PERM_RW, name: 'data' }];
   try {
-    const r = runRaw(engine, prog, data, ctx, { checked, budget });
-    return { r0: r.r0, steps: r.steps, data: toHex(r.dataOut), stack: stackOf() };
+    const loaded = engine.load(prog, ctx, { checked: mode !== 'trusted' });
+    const r = loaded.run({ args: [BigInt(addr), BigInt(len)], regions, packet: { start: addr, len }, budget });
+    return { r0: r.r0, steps: r.steps, data: toHex(ctx.space.read(addr, len)), stack: stackOf() };
   } catch (e) {
     if (!isBpfError(e)) throw e;
     return {
-      data: '', stack: stackOf(),
+      data: toHex(ctx.space.read(addr, len)), stack: stackOf(),
       error: { code: e.code, insn: e.context.insn, address: e.context.address, message: e.message },
     };
   }
@@ -73,7 +88,7 @@ function same(a: Outcome, b: Outcome): boolean {
   if (a.error || b.error) {
     if (!a.error || !b.error || a.error.code !== b.error.code) return false;
     if (a.error.insn !== b.error.insn) return false;
-    return a.error.address === b.error.address && a.stack === b.stack;
+    return a.error.address === b.error.address && a.stack === b.stack && a.data === b.data;
   }
   return a.r0 === b.r0 && a.steps === b.steps && a.data === b.data && a.stack === b.stack;
 }
@@ -87,30 +102,35 @@ export function inputsOf(seed: number): { data: Uint8Array; budget: number } {
 }
 
 /** checkSeed compares both engines on the program of one seed; null when they agree. */
-export function checkSeed(seed: number, mode: 'checked' | 'trusted'): Mismatch | null {
+export function checkSeed(seed: number, mode: Mode): Mismatch | null {
   const prog = randomProgram(seed);
   const { data, budget } = inputsOf(seed);
-  const checked = mode === 'checked';
-  const a = runOutcome(interpreter, prog, data, checked, budget);
-  const b = runOutcomeJit(prog, data, checked, budget);
+  const a = runOutcome(interpreter, prog, data, mode, budget);
+  const b = runOutcomeJit(prog, data, mode, budget);
   if (same(a, b)) return null;
   return { seed, mode, program: toHex(encode(prog)), interp: a, jit: b };
 }
 
-function runOutcomeJit(prog: Program, data: Uint8Array, checked: boolean, budget: number): Outcome {
+function runOutcomeJit(prog: Program, data: Uint8Array, mode: Mode, budget: number): Outcome {
   // trusted mode counts the budget too here, so that the random (possibly endless) programs end
   const engine: Engine = { name: 'jit', load: (p, ctx, o) => loadJit(p, ctx, { ...o, countBudget: true }) };
-  return runOutcome(engine, prog, data, checked, budget);
+  return runOutcome(engine, prog, data, mode, budget);
+}
+
+/** modesOf lists the modes a seed is checked in: always checked and trusted, plus one of shared / split. */
+export function modesOf(seed: number): Mode[] {
+  return ['checked', 'trusted', seed % 2 === 0 ? 'shared' : 'split'];
 }
 
 /**
- * diffInterpJit checks the programs of seeds seed .. seed+count-1 in both modes and returns
- * the mismatches (empty when the JIT agrees with the interpreter everywhere).
+ * diffInterpJit checks the programs of seeds seed .. seed+count-1 in checked and trusted mode
+ * (and on shared memory or with split regions, alternately) and returns the mismatches
+ * (empty when the JIT agrees with the interpreter everywhere).
  */
 export function diffInterpJit(seed: number, count: number): Mismatch[] {
   const out: Mismatch[] = [];
   for (let s = seed; s < seed + count; s++) {
-    for (const mode of ['checked', 'trusted'] as const) {
+    for (const mode of modesOf(s >>> 0)) {
       const m = checkSeed(s >>> 0, mode);
       if (m) out.push(m);
     }

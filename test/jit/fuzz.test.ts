@@ -6,16 +6,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { checkSeed, diffInterpJit } from './diff.js';
+import { checkSeed, diffInterpJit, modesOf } from './diff.js';
 import { randomProgram } from './randprog.js';
 import { validate } from '../../src/core/isa/validate.js';
 import { buildCfg, funcGraph } from '../../src/core/jit/cfg.js';
 import { entryPoints } from '../../src/core/jit/compile.js';
 
-test('random programs: JIT == interpreter (300 seeds, both modes)', () => {
+test('random programs: JIT == interpreter (300 seeds; checked, trusted, shared or split regions)', () => {
   fc.assert(
     fc.property(fc.integer({ min: 0, max: 0x7fffffff }), (seed) => {
-      for (const mode of ['checked', 'trusted'] as const) {
+      for (const mode of modesOf(seed)) {
         const m = checkSeed(seed, mode);
         assert.equal(m, null, JSON.stringify(m, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)));
       }

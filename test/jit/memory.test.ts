@@ -152,3 +152,23 @@ test('LD_ABS / LD_IND load big-endian from the packet or end the run with 0', ()
   // the offset register counts only its low 32 bits
   assert.equal(r0Of('r2 = 0x100000002 ll\nr0 = *(u8 *)skb[r2 + 0]\nexit', { data: DATA }), 0x83n);
 });
+
+test('the JIT keeps its control block out of the allocator: addresses match the interpreter\'s', () => {
+  const a = createVmContext(), b = createVmContext();
+  jit.load(assemble('r0 = 0\nexit'), a).run();
+  interpreter.load(assemble('r0 = 0\nexit'), b).run();
+  assert.equal(a.space.alloc(64), b.space.alloc(64));
+});
+
+test('many regions, and CPU indices beyond the guard-area slots', () => {
+  for (const cpu of [0, 3, 40]) {
+    const ctx = createVmContext({ cpu });
+    const base = ctx.space.alloc(4096);
+    const regions = Array.from({ length: 200 }, (_, k) => ({ start: base + 16 * k, end: base + 16 * k + 8, perm: PERM_RW, name: `r${k}` }));
+    const l = jit.load(assemble('*(u64 *)(r1 + 0) = r2\nr0 = *(u64 *)(r1 + 0)\nexit'), ctx);
+    assert.equal(l.run({ args: [BigInt(base + 16 * 199), 77n], regions }).r0, 77n);
+    assert.throws(() => l.run({ args: [BigInt(base + 16 * 199 + 8), 77n], regions }), (e) => isBpfError(e) && e.code === 'E_MEM');
+    // a later run with fewer regions must not see the old ones
+    assert.throws(() => l.run({ args: [BigInt(base + 16 * 199), 77n], regions: regions.slice(0, 10) }), (e) => isBpfError(e) && e.code === 'E_MEM');
+  }
+});
