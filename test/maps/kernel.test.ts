@@ -164,7 +164,7 @@ for (const shape of shapes) {
 test('map creation attributes are accepted or refused as by the kernel', (t) => {
   if (!avail.ok) return t.skip(avail.reason);
   const attrs = fc.record({
-    mapType: fc.constantFrom(BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY),
+    mapType: fc.constantFrom(BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, 9, 10),
     keySize: fc.constantFrom(0, 1, 4, 8, 512, 513),
     valueSize: fc.constantFrom(0, 1, 8, 32768, 32769),
     maxEntries: fc.constantFrom(0, 1, 16),

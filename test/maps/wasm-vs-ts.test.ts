@@ -11,7 +11,7 @@ import { mapCreate } from '../../src/core/runtime/commands.js';
 import { deleteElem, lookupElem, updateElem } from '../../src/core/maps/ops.js';
 import { mapRuntimeInstance } from '../../src/core/maps/wasm.js';
 import { hashKey } from '../../src/core/maps/hash-fn.js';
-import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH } from '../../src/core/maps/layout.js';
+import { BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH } from '../../src/core/maps/layout.js';
 
 type Op = { kind: 'lookup' | 'update' | 'delete'; key: number; val: number; flags: bigint; cpu: number };
 
@@ -29,6 +29,8 @@ const shapes = [
   { mapType: BPF_MAP_TYPE_PERCPU_HASH, keySize: 7, valueSize: 4, maxEntries: 4 },
   { mapType: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 12, maxEntries: 6 },
   { mapType: BPF_MAP_TYPE_PERCPU_ARRAY, keySize: 4, valueSize: 8, maxEntries: 6 },
+  { mapType: BPF_MAP_TYPE_LRU_HASH, keySize: 4, valueSize: 8, maxEntries: 4 },
+  { mapType: BPF_MAP_TYPE_LRU_PERCPU_HASH, keySize: 5, valueSize: 8, maxEntries: 4, mapFlags: 2 },
 ];
 
 function setup(): { rt: Runtime; fd: number[]; scratch: number } {

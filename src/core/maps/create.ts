@@ -7,8 +7,9 @@ import {
   BPF_F_MMAPABLE, BPF_F_NO_PREALLOC, BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY, BPF_F_WRONLY_PROG,
   BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, E2BIG, EINVAL, ENOMEM, ENOTSUPP,
   H_BUCKETS, H_ESTRIDE, H_FLAGS, H_FREE, H_HASHES, H_ID, H_KEYS, H_KEY_SIZE, H_KSTRIDE, H_MAX_ENTRIES, H_NBUCKETS,
-  H_NCPUS, H_NEXT, H_STRIDE, H_TYPE, H_VALUES, H_VALUE_SIZE, HEADER_SIZE, isArrayType, isHashType, isPerCpu, round8,
+  H_NCPUS, H_NEXT, H_STRIDE, H_TYPE, H_VALUES, H_VALUE_SIZE, HEADER_SIZE, isArrayType, isHashType, isLruType, isPerCpu, round8,
 } from './layout.js';
+import { H_LRU, lruBlockSize, lruInit } from './lru.js';
 
 /** MapAttr are the BPF_MAP_CREATE inputs (bpf_attr field names in camelCase). */
 export interface MapAttr {
@@ -79,13 +80,15 @@ export function allocMap(space: AddressSpace, a: MapAttr, id: number, ncpus: num
   const t = a.mapType;
   const slots = isPerCpu(t) ? ncpus : 1;
   const stride = round8(a.valueSize), estride = stride * slots;
-  const n = a.maxEntries;
+  const lru = isLruType(t), percpuLru = lru && ((a.mapFlags ?? 0) & BPF_F_NO_COMMON_LRU) !== 0;
+  const n = percpuLru ? percpuLruEntries(a.maxEntries, ncpus) : a.maxEntries;
   const valuesSize = n * estride;
   const hash = isHashType(t);
   const kstride = round8(a.keySize);
   const nb = hash ? bucketCount(n) : 0;
   const extra = hash ? n * kstride + n * 4 + n * 4 + nb * 4 : 0;
-  const total = HEADER_SIZE + valuesSize + extra;
+  const lruSize = lru ? lruBlockSize(n, ncpus, percpuLru) : 0;
+  const total = HEADER_SIZE + valuesSize + extra + lruSize;
   if (total > MAX_MAP_BYTES || nb > 2 ** 30) return -ENOMEM;
   let hdr: number;
   try {
@@ -105,8 +108,19 @@ export function allocMap(space: AddressSpace, a: MapAttr, id: number, ncpus: num
     // free list: element 0 first, so allocation order is deterministic
     for (let i = 0; i < n; i++) dv.setUint32(next + i * 4, i + 2 <= n ? i + 2 : 0, true);
     put(H_FREE, 1);
+    if (lru) {
+      const at = buckets + nb * 4;
+      put(H_LRU, at);
+      lruInit(space, at, n, ncpus, percpuLru);
+    }
   }
   return { hdr, values, valuesSize };
+}
+
+/** percpuLruEntries: BPF_F_NO_COMMON_LRU rounds max_entries to a multiple of the CPU count (as Linux). */
+function percpuLruEntries(max: number, ncpus: number): number {
+  const up = Math.ceil(max / ncpus) * ncpus;
+  return up < max || up > 0xffffffff ? Math.floor(max / ncpus) * ncpus : up;
 }
 
 /** bucketCount is the kernel's roundup_pow_of_two(max_entries). */

@@ -90,6 +90,11 @@ export function isHashType(type: number): boolean {
     || type === BPF_MAP_TYPE_LRU_HASH || type === BPF_MAP_TYPE_LRU_PERCPU_HASH;
 }
 
+/** isLruType tells whether a map type is an LRU hash (elements recycled through LRU lists). */
+export function isLruType(type: number): boolean {
+  return type === BPF_MAP_TYPE_LRU_HASH || type === BPF_MAP_TYPE_LRU_PERCPU_HASH;
+}
+
 /** isArrayType tells whether a map type uses the array layout (values indexed by a u32 key). */
 export function isArrayType(type: number): boolean {
   return type === BPF_MAP_TYPE_ARRAY || type === BPF_MAP_TYPE_PERCPU_ARRAY;

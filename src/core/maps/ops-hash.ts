@@ -29,7 +29,8 @@ export function hashFind(space: AddressSpace, hdr: number, keyAddr: number): num
   return findIn(space, hdr, keyAddr, h);
 }
 
-function findIn(space: AddressSpace, hdr: number, keyAddr: number, h: number): number {
+/** findIn is hashFind with the key's hash `h` already computed. */
+export function findIn(space: AddressSpace, hdr: number, keyAddr: number, h: number): number {
   const dv = space.dv, u8 = space.u8;
   const ks = dv.getUint32(hdr + H_KEY_SIZE, true), kstride = dv.getUint32(hdr + H_KSTRIDE, true);
   const keys = dv.getUint32(hdr + H_KEYS, true), hashes = dv.getUint32(hdr + H_HASHES, true);
@@ -98,7 +99,8 @@ function insert(space: AddressSpace, hdr: number, keyAddr: number, valAddr: numb
   return 0;
 }
 
-function copyValue(space: AddressSpace, hdr: number, e: number, valAddr: number, cpu: number, fresh: boolean): void {
+/** copyValue writes a value into element `e` (link value): one CPU's slot, or all (COPY_ALL_CPUS); `fresh` zeroes the other slots. */
+export function copyValue(space: AddressSpace, hdr: number, e: number, valAddr: number, cpu: number, fresh: boolean): void {
   const dv = space.dv, u8 = space.u8;
   const estride = dv.getUint32(hdr + H_ESTRIDE, true);
   const base = dv.getUint32(hdr + H_VALUES, true) + (e - 1) * estride;

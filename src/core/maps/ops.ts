@@ -6,8 +6,10 @@
 import type { AddressSpace } from '../vm/memory.js';
 import { arrayCheckUpdate, arrayDelete, arrayElem, arrayGetNextKey } from './ops-array.js';
 import { COPY_ALL_CPUS, hashDelete, hashElem, hashGetNextKey, hashUpdate } from './ops-hash.js';
+import { lruDelete, lruMark, lruUpdate } from './ops-lru.js';
+import { hashFind } from './ops-hash.js';
 import {
-  BPF_F_LOCK, EINVAL, ENOTSUPP, H_ESTRIDE, H_NCPUS, H_STRIDE, H_TYPE, H_VALUE_SIZE, isArrayType, isHashType,
+  BPF_F_LOCK, H_VALUES, isLruType, EINVAL, ENOTSUPP, H_ESTRIDE, H_NCPUS, H_STRIDE, H_TYPE, H_VALUE_SIZE, isArrayType, isHashType,
 } from './layout.js';
 
 export { COPY_ALL_CPUS } from './ops-hash.js';
@@ -22,19 +24,31 @@ export function elemValue(space: AddressSpace, hdr: number, keyAddr: number): nu
 
 /** lookupElem is bpf_map_lookup_elem for a program on `cpu`: the address of its value slot, or 0. */
 export function lookupElem(space: AddressSpace, hdr: number, keyAddr: number, cpu: number): number {
-  const v = elemValue(space, hdr, keyAddr);
-  if (v === 0) return 0;
   const dv = space.dv;
+  let v: number;
+  if (isLruType(dv.getUint32(hdr + H_TYPE, true))) {
+    // a program's lookup marks the element referenced (user-space lookups do not, as in Linux)
+    const e = hashFind(space, hdr, keyAddr);
+    if (e === 0) return 0;
+    lruMark(space, hdr, e);
+    v = dv.getUint32(hdr + H_VALUES, true) + (e - 1) * dv.getUint32(hdr + H_ESTRIDE, true);
+  } else v = elemValue(space, hdr, keyAddr);
+  if (v === 0) return 0;
   return dv.getUint32(hdr + H_NCPUS, true) > 1 ? v + cpu * dv.getUint32(hdr + H_STRIDE, true) : v;
 }
 
 /**
  * updateElem stores the value at `valAddr` under `key`: a program on `cpu` writes that CPU's
  * slot; COPY_ALL_CPUS (user space) writes every slot of a per-CPU map from ncpus * round8(value_size) bytes.
+ * `runCpu` is the CPU running the operation (LRU maps take free elements from its lists).
  */
-export function updateElem(space: AddressSpace, hdr: number, keyAddr: number, valAddr: number, flags: number, cpu: number): number {
+export function updateElem(space: AddressSpace, hdr: number, keyAddr: number, valAddr: number, flags: number, cpu: number,
+  runCpu = cpu < 0 ? 0 : cpu): number {
   const dv = space.dv;
   const t = dv.getUint32(hdr + H_TYPE, true);
+  if (isLruType(t)) {
+    return lruUpdate(space, hdr, keyAddr, valAddr, flags, dv.getUint32(hdr + H_NCPUS, true) === 1 ? 0 : cpu, runCpu);
+  }
   if (flags & BPF_F_LOCK) return -EINVAL; // no map value holds a bpf_spin_lock yet
   const ncpus = dv.getUint32(hdr + H_NCPUS, true);
   const slot = ncpus === 1 ? 0 : cpu;
@@ -55,6 +69,7 @@ export function updateElem(space: AddressSpace, hdr: number, keyAddr: number, va
 /** deleteElem removes `key`: 0, -ENOENT, or -EINVAL for arrays. */
 export function deleteElem(space: AddressSpace, hdr: number, keyAddr: number): number {
   const t = space.dv.getUint32(hdr + H_TYPE, true);
+  if (isLruType(t)) return lruDelete(space, hdr, keyAddr);
   if (isHashType(t)) return hashDelete(space, hdr, keyAddr);
   if (isArrayType(t)) return arrayDelete();
   return -EINVAL;

@@ -5,8 +5,9 @@
  * runtime/helpers.ts + ops.ts step for step (same checks in the same order, same results).
  */
 import type { Code } from '../jit/wasm/encoder.js';
+import { H_LRU } from './lru.js';
 import {
-  BPF_F_LOCK, E2BIG, EEXIST, EINVAL, ENOENT, H_BUCKETS, H_COUNT, H_ESTRIDE, H_FREE, H_HASHES, H_KEYS, H_KEY_SIZE,
+  BPF_F_LOCK, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, E2BIG, EEXIST, EINVAL, ENOENT, H_BUCKETS, H_COUNT, H_ESTRIDE, H_FREE, H_HASHES, H_KEYS, H_KEY_SIZE,
   H_KSTRIDE, H_MAX_ENTRIES, H_NBUCKETS, H_NCPUS, H_NEXT, H_TYPE, H_VALUES, H_VALUE_SIZE,
 } from './layout.js';
 import { isArrayT, isHashT } from './wasm-lib.js';
@@ -28,8 +29,29 @@ export function genLookup(m: MRT): Code {
   const hdr = c.local(I32), key = c.local(I32), v = c.local(I32);
   prologue(c, m, hdr, key);
   c.get(hdr).get(key).call(m.elem).tee(v).op(Op.i32_eqz).if().i64(0).op(Op.return).end();
+  markLru(c, hdr, v);
   c.get(hdr).get(v).call(m.slot).op(Op.i64_extend_i32_u);
   return c;
+}
+
+/** markLru sets the ref byte of the LRU element whose value storage is at local `v` (LRU types only). */
+function markLru(c: Code, hdr: number, v: number): void {
+  field(c, hdr, H_TYPE).i32(BPF_MAP_TYPE_LRU_HASH).op(Op.i32_eq);
+  field(c, hdr, H_TYPE).i32(BPF_MAP_TYPE_LRU_PERCPU_HASH).op(Op.i32_eq).op(Op.i32_or).if();
+  field(c, hdr, H_LRU); load32(c);
+  c.get(v); field(c, hdr, H_VALUES); c.op(Op.i32_sub); field(c, hdr, H_ESTRIDE); c.op(Op.i32_div_u).i32(2).op(Op.i32_shl);
+  c.op(Op.i32_add).i32(1).mem(Op.i32_store8, 0, 1);
+  c.end();
+}
+
+/** lruCall: LRU maps (type in local `t`) go to the TypeScript operation `op` through the `lru` import. */
+function lruCall(c: Code, m: MRT, t: number, op: number, hdr: number, key: number, val: number, f: number): void {
+  c.get(t).i32(BPF_MAP_TYPE_LRU_HASH).op(Op.i32_eq).get(t).i32(BPF_MAP_TYPE_LRU_PERCPU_HASH).op(Op.i32_eq).op(Op.i32_or).if();
+  c.i32(op).get(hdr).get(key);
+  if (val < 0) c.i32(0).i32(0);
+  else c.get(val).get(f);
+  c.call(m.lru).op(Op.return);
+  c.end();
 }
 
 /** genUpdate: map r1, key r2, value r3, flags r4 -> 0 or -errno. */
@@ -45,6 +67,7 @@ export function genUpdate(m: MRT): Code {
   c.get(f).i32(BPF_F_LOCK).op(Op.i32_and).if(); retErr(c, EINVAL); c.end();
   c.get(f).i32(2).op(Op.i32_gt_u).if(); retErr(c, EINVAL); c.end();
   field(c, hdr, H_TYPE); c.set(t);
+  lruCall(c, m, t, 0, hdr, key, val, f);
   isArrayT(c, t); c.if();
   c.get(key); load32(c); c.tee(i); field(c, hdr, H_MAX_ENTRIES); c.op(Op.i32_ge_u).if(); retErr(c, E2BIG); c.end();
   c.get(f).i32(1).op(Op.i32_and).if(); retErr(c, EEXIST); c.end();
@@ -111,6 +134,7 @@ export function genDelete(m: MRT): Code {
   const e = c.local(I32), i = c.local(I32), nx = c.local(I32);
   prologue(c, m, hdr, key);
   field(c, hdr, H_TYPE); c.set(t);
+  lruCall(c, m, t, 1, hdr, key, -1, -1);
   isHashT(c, t); c.op(Op.i32_eqz).if(); retErr(c, EINVAL); c.end();
   c.get(key); field(c, hdr, H_KEY_SIZE); c.call(m.hash).set(h);
   lock(c, m, hdr);

@@ -11,6 +11,8 @@ export { I32, I64, Op };
 /** MRT are the indices the map runtime's functions refer to. */
 export interface MRT {
   fault: number;
+  /** import (op, hdr, key, val, flags) -> i64: LRU update (op 0) / delete (op 1) in TypeScript */
+  lru: number;
   gStackBase: number;
   gCb: number;
   gCpu: number;

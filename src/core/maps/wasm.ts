@@ -16,6 +16,7 @@ import type { VmContext } from '../vm/engine.js';
 import type { AddressSpace } from '../vm/memory.js';
 import { MF_NOT_MAP, MF_READ, MF_UNINIT, MF_WRITE, genCheck, genElem, genFind, genHash, genKeyEq, genMapPtr, genSlot } from './wasm-lib.js';
 import { genDelete, genLookup, genUpdate } from './wasm-ops.js';
+import { deleteElem, updateElem } from './ops.js';
 import { I32, I64, type MRT } from './wasm-util.js';
 
 /** MAP_RUNTIME_EXPORTS are the helper names the module exports. */
@@ -27,9 +28,10 @@ export function buildMapRuntime(shared: boolean): Uint8Array {
   const mb = new ModuleBuilder();
   mb.importMemory({ module: 'env', name: 'memory', minPages: 0, maxPages: shared ? 65536 : undefined, shared });
   const fault = mb.importFunc('env', 'fault', [I32, I32, I64, I32], []);
+  const lru = mb.importFunc('env', 'lru', [I32, I32, I32, I32, I32], [I64]);
   const g = (name: string): number => mb.importGlobal('env', name, I32);
   const m: MRT = {
-    fault, gStackBase: g('stackBase'), gCb: g('cb'), gCpu: g('cpu'), gChecked: g('checked'), gBlock: g('block'),
+    fault, lru, gStackBase: g('stackBase'), gCb: g('cb'), gCpu: g('cpu'), gChecked: g('checked'), gBlock: g('block'),
     hash: mb.declareFunc([I32, I32], [I32]),
     keyeq: mb.declareFunc([I32, I32, I32], [I32]),
     check: mb.declareFunc([I64, I32, I32, I32], []),
@@ -107,6 +109,9 @@ export function mapRuntimeInstance(host: MapRuntimeHost, ctx: VmContext, checked
       fault: (kind: number, insn: number, addr: bigint, len: number) => {
         throw faultError(kind, insn, addr, len);
       },
+      // LRU updates and deletes walk the LRU lists: they run the TypeScript operations
+      lru: (op: number, hdr: number, key: number, val: number, flags: number) =>
+        BigInt(op === 0 ? updateElem(host.space, hdr >>> 0, key >>> 0, val >>> 0, flags >>> 0, ctx.cpu) : deleteElem(host.space, hdr >>> 0, key >>> 0)),
       stackBase: gl(ctx.stack.base), cb: gl(contextRuntime(ctx).cb), cpu: gl(ctx.cpu), checked: gl(checked ? 1 : 0),
       block: gl(host.table.block),
     };

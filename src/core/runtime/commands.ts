@@ -7,7 +7,7 @@
  */
 import { BpfError } from '../errors.js';
 import { type MapAttr, allocMap, checkMapAttr } from '../maps/create.js';
-import { BPF_F_RDONLY, BPF_F_WRONLY, EPERM, isHashType, isPerCpu, round8 } from '../maps/layout.js';
+import { BPF_F_RDONLY, BPF_F_WRONLY, EPERM, H_MAX_ENTRIES, isHashType, isPerCpu, round8 } from '../maps/layout.js';
 import { COPY_ALL_CPUS, deleteElem, elemValue, getNextKey, updateElem } from '../maps/ops.js';
 import { errnoError } from './errno.js';
 import type { MapInfo, Runtime } from './runtime.js';
@@ -31,7 +31,7 @@ export function mapCreate(rt: Runtime, attr: MapCreateAttr): number {
   rt.table.add(id, s.hdr);
   return rt.addMap({
     id, name: attr.name ?? '', hdr: s.hdr, mapType: a.mapType, keySize: a.keySize, valueSize: a.valueSize,
-    maxEntries: a.maxEntries, mapFlags: a.mapFlags, values: s.values, valuesSize: s.valuesSize, frozen: false,
+    maxEntries: rt.space.dv.getUint32(s.hdr + H_MAX_ENTRIES, true), mapFlags: a.mapFlags, values: s.values, valuesSize: s.valuesSize, frozen: false,
   }).fd;
 }
 
