@@ -5,7 +5,7 @@
 import type { Insn, Program } from '../isa/instruction.js';
 import * as o from '../isa/opcodes.js';
 import type { Code } from './wasm/encoder.js';
-import { I32, I64, Op } from './wasm/ops.js';
+import { Op } from './wasm/ops.js';
 import type { FnLocals, GenOptions, ModuleIndices } from './layout.js';
 
 /** Gen is everything an instruction emitter needs. */
@@ -75,4 +75,3 @@ export function bswap64(g: Gen): void {
   c.op(Op.i64_extend_i32_u, Op.i64_or);
 }
 
-export { I32, I64 };

@@ -7,7 +7,7 @@
 import type { Insn } from '../isa/instruction.js';
 import * as o from '../isa/opcodes.js';
 import { STACK_SIZE, PERM_R, PERM_RW, PERM_W } from '../vm/memory.js';
-import { Atomic, I64, Op } from './wasm/ops.js';
+import { Atomic, Op } from './wasm/ops.js';
 import { type Gen, bswap16, bswap32, fault } from './gen-ctx.js';
 import { syncBudget } from './gen-flow.js';
 import { CB_FAST, CB_PKT_LEN, CB_PKT_START, F_UNINIT } from './layout.js';
@@ -236,4 +236,3 @@ function ldAbsMiss(g: Gen): void {
   c.op(Op.return).else().call(g.m.ldabsExit).op(Op.unreachable).end();
 }
 
-export { I64 };

@@ -6,8 +6,8 @@
 import type { Code } from './wasm/encoder.js';
 import type { ErrorCode } from '../errors.js';
 
-/** FAULT_CODES maps the numeric code the generated code passes to `fault` to a BpfError code. */
-export const FAULT_CODES: readonly ErrorCode[] = ['E_MEM', 'E_MEM', 'E_UNINIT_STACK', 'E_BUDGET', 'E_NO_EXIT', 'E_CALL_DEPTH', 'E_HELPER'];
+/** FAULT_CODES maps the numeric code the generated code passes to `fault` to a BpfError code (0 is unused). */
+export const FAULT_CODES: readonly ErrorCode[] = ['EINVAL', 'E_MEM', 'E_UNINIT_STACK', 'E_BUDGET', 'E_NO_EXIT', 'E_CALL_DEPTH', 'E_HELPER'];
 /** Fault numbers (index into FAULT_CODES). */
 export const F_MEM = 1, F_UNINIT = 2, F_BUDGET = 3, F_NO_EXIT = 4, F_CALL_DEPTH = 5, F_KFUNC = 6;
 
