@@ -10,6 +10,8 @@ import { demoCommand } from './commands/demo.js';
 import { btfCommand } from './commands/btf.js';
 import { cbpfCommand } from './commands/cbpf.js';
 import { pcapCommand } from './commands/pcap.js';
+import { switchCommand } from './commands/switch.js';
+import { pktgenCommand } from './commands/pktgen.js';
 import { processIo, type CliIo, type CommandHandler } from './io.js';
 
 const HELP = `Usage: tsbpf COMMAND ...
@@ -25,6 +27,9 @@ Commands:
                                     classic BPF (tcpdump -d/-dd/-ddd forms) and its conversion to eBPF
   pcap filter EXPR IN [-w OUT] [--count]
                                     filter a pcap/pcapng capture with a pcap-filter expression
+  switch --port SPEC ... --prog FILE [--section S]
+                                    run a software switch whose forwarding logic is an XDP/VALE-BPF program
+  pktgen [options]                  generate frames at full speed, print Mpps and Gbps
   conformance-plugin [--engine E] MEMORY_HEX
                                     plugin for the eBPF conformance runner (program hex on stdin)
   demo                              assemble and run an example program
@@ -40,6 +45,8 @@ const COMMANDS: Record<string, CommandHandler> = {
   btf: btfCommand,
   cbpf: cbpfCommand,
   pcap: pcapCommand,
+  switch: switchCommand,
+  pktgen: pktgenCommand,
 };
 
 /** registerCommand adds a command handler (used to plug in commands from other parts). */
