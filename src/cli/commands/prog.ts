@@ -1,24 +1,35 @@
 /**
- * `tsbpf prog run|dump`: run a program like `bpftool prog run` (raw programs get r1 = data,
- * r2 = length; XDP programs get an xdp_md whose packet is the data), and print the
- * instructions of a program with its source lines like `bpftool prog dump xlated`.
+ * `tsbpf prog run|dump|load|loadall|show`: run a program like `bpftool prog run` (raw
+ * programs get r1 = data, r2 = length; ELF objects are loaded with their maps and global
+ * data, and each program gets the context of its type), print the instructions of a program
+ * with its source lines like `bpftool prog dump xlated`, and load/pin/list programs
+ * (prog-load.ts).
  */
 import { parseArgs } from 'node:util';
 import { BpfError } from '../../core/errors.js';
 import { toHex } from '../../core/isa/index.js';
 import { formatInsn, slotCount } from '../../core/asm/index.js';
-import { createVmContext, dataBuffer, PERM_RW, xdpRunOptions, type RunOptions, type VmContext } from '../../core/vm/index.js';
+import { createVmContext, dataBuffer, PERM_RW, type Engine, type RunOptions, type VmContext } from '../../core/vm/index.js';
 import { DEFAULT_ENGINE, loadEngine } from '../engines.js';
 import type { CliIo } from '../io.js';
-import { readProgramInput, type ProgramInput } from '../program-input.js';
+import { readProgramInput, readFileChecked, isElf, type ProgramInput } from '../program-input.js';
+import { progLoad, progLoadAll, progShow, loadFileObject, pinOptions } from './prog-load.js';
+import { syncPins } from '../../core/runtime/pin.js';
 
 const USAGE = `Usage: tsbpf prog run FILE [--section S] [--engine jit|interp] [--data-in FILE] [--data-out FILE|-]
-                     [--repeat N] [--budget N] [--unchecked] [--json]
+                     [--repeat N] [--budget N] [--unchecked] [--json] [--no-verify] [--trace] [--pin-root DIR]
        tsbpf prog dump xlated FILE [--section S] [--opcodes]
-FILE is assembly text (.s/.asm), raw little-endian bytecode (.bin), hex (.hex) or a clang-compiled
-ELF object (.o; --section picks the program by section or function name).
+       tsbpf prog load FILE [--section S] [PIN] [pinmaps DIR] [--no-verify] [--log-level N] [--engine E]
+       tsbpf prog loadall FILE [PINDIR] [pinmaps DIR] [--no-verify] [--log-level N] [--engine E]
+       tsbpf prog show [PATH...]
+FILE is assembly text (.s/.asm), raw little-endian bytecode (.bin), hex (.hex), a clang-compiled
+ELF object (.o; --section picks the program by section or function name) or, for run and load,
+C source (.c, compiled with the system's clang).
 A raw program gets r1 = pointer to the data buffer (data_in, or empty) and r2 = its length;
-an XDP program gets r1 = xdp_md whose packet is data_in.
+an object's program is loaded with its maps and global data and gets the context of its type:
+XDP an xdp_md whose packet is data_in, socket filter/tc/cgroup_skb a __sk_buff, other types
+data_in as their context. Maps pinned by name (LIBBPF_PIN_BY_NAME) are reused from and saved
+to --pin-root (default $TSBPF_PIN_ROOT or <tmpdir>/tsbpf-pins).
 `;
 
 /** progCommand dispatches `tsbpf prog SUBCOMMAND`. */
@@ -29,6 +40,13 @@ export async function progCommand(argv: string[], io: CliIo): Promise<number> {
       return progRun(rest, io);
     case 'dump':
       return progDump(rest, io);
+    case 'load':
+      return progLoad(rest, io);
+    case 'loadall':
+      return progLoadAll(rest, io);
+    case 'show':
+    case 'list':
+      return progShow(rest, io);
     case undefined:
     case 'help':
     case '--help':
@@ -40,20 +58,10 @@ export async function progCommand(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-/** runOptionsFor places `data` in the context the way the program's type expects. */
-function runOptionsFor(input: ProgramInput, ctx: VmContext, data: Uint8Array, budget?: number): { opts: RunOptions; addr: number } {
-  if (input.spec && input.spec.relocations.length > 0) {
-    throw new BpfError('ENOSYS', `${input.name} uses maps or global data; prog run cannot create live maps yet`);
-  }
-  // XDP frames get headroom in front so data_meta/adjust_head have room, as in the kernel
-  const headroom = input.type === 'xdp' ? 256 : 0;
-  const base = dataBuffer(ctx, headroom + data.length);
-  const addr = base + headroom;
+/** runOptionsFor places `data` in the context of a raw program: r1 = data, r2 = length. */
+function runOptionsFor(ctx: VmContext, data: Uint8Array, budget?: number): { opts: RunOptions; addr: number } {
+  const addr = dataBuffer(ctx, data.length);
   ctx.space.write(addr, data);
-  if (input.type === 'xdp') return { opts: xdpRunOptions(ctx, { data: addr, len: data.length }, budget), addr };
-  if (input.type !== 'raw') {
-    throw new BpfError('ENOSYS', `prog run supports raw and xdp programs so far, not ${input.type}`);
-  }
   return {
     addr,
     opts: {
@@ -79,22 +87,32 @@ export async function progRun(argv: string[], io: CliIo): Promise<number> {
       budget: { type: 'string' },
       unchecked: { type: 'boolean', default: false },
       json: { type: 'boolean', short: 'j', default: false },
+      'no-verify': { type: 'boolean', default: false },
+      trace: { type: 'boolean', default: false },
+      'pin-root': { type: 'string' },
     },
   });
   if (positionals.length !== 1) throw new BpfError('EINVAL', `prog run takes one FILE\n${USAGE}`);
   const repeat = parseCount(values.repeat, 'repeat');
   const budget = values.budget === undefined ? undefined : parseCount(values.budget, 'budget');
-  const input = readProgramInput(positionals[0], io, values.section);
   const dataIn = values['data-in'] ? io.readFile(values['data-in']) : new Uint8Array(0);
   const engine = await loadEngine(values.engine);
-  const ctx = createVmContext();
-  const loaded = engine.load(input.prog, ctx, { checked: !values.unchecked });
-  const { opts, addr } = runOptionsFor(input, ctx, dataIn, budget);
-  let r0 = 0n;
-  const t0 = performance.now();
-  for (let i = 0; i < repeat; i++) r0 = loaded.run(opts).r0;
-  const durationNs = Math.round(((performance.now() - t0) * 1e6) / repeat);
-  const dataOut = ctx.space.read(addr, dataIn.length);
+  const file = positionals[0];
+  const bytes = readFileChecked(file, io);
+  let r: { r0: bigint; durationNs: number; dataOut: Uint8Array };
+  if (isElf(bytes) || file.endsWith('.c')) {
+    const { coll } = await loadFileObject(file, bytes, {
+      one: true, section: values.section, engine, checked: !values.unchecked, verify: values['no-verify'] ? false : undefined,
+      pins: pinOptions(values['pin-root']), trace: values.trace ? (l) => io.stderr(`trace: ${l}\n`) : undefined,
+    });
+    const prog = Object.values(coll.programs)[0];
+    const res = prog.run({ data: dataIn, repeat, budget });
+    syncPins(coll.rt);
+    r = { r0: res.retval, durationNs: res.durationNs, dataOut: res.dataOut };
+  } else {
+    r = runRawInput(readProgramInput(file, io, values.section), engine, dataIn, repeat, budget, !values.unchecked);
+  }
+  const { r0, durationNs, dataOut } = r;
   if (values['data-out'] && values['data-out'] !== '-') io.writeFile(values['data-out'], dataOut);
   if (values.json) {
     const out: Record<string, unknown> = { retval: r0.toString(), duration_ns: durationNs };
@@ -105,6 +123,17 @@ export async function progRun(argv: string[], io: CliIo): Promise<number> {
     if (values['data-out'] === '-') io.stdout(`data_out: ${toHex(dataOut, ' ')}\n`);
   }
   return 0;
+}
+
+function runRawInput(input: ProgramInput, engine: Engine, dataIn: Uint8Array, repeat: number, budget: number | undefined, checked: boolean) {
+  const ctx = createVmContext();
+  const loaded = engine.load(input.prog, ctx, { checked });
+  const { opts, addr } = runOptionsFor(ctx, dataIn, budget);
+  let r0 = 0n;
+  const t0 = performance.now();
+  for (let i = 0; i < repeat; i++) r0 = loaded.run(opts).r0;
+  const durationNs = Math.round(((performance.now() - t0) * 1e6) / repeat);
+  return { r0, durationNs, dataOut: ctx.space.read(addr, dataIn.length) };
 }
 
 /** progDump implements `tsbpf prog dump xlated FILE`: instructions with source lines. */

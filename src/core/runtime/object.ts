@@ -43,6 +43,8 @@ export interface LoadObjectOptions extends EngineOptions {
   btfBytes?: Uint8Array | null;
   /** receives bpf_trace_printk lines */
   trace?: TraceSink;
+  /** when set, a program that fails to load is reported here and skipped instead of failing the load */
+  onProgramError?: (prog: ProgramSpec, err: unknown) => void;
   /** existing maps (fd in the runtime) to use instead of creating the named ones */
   mapReplacements?: Record<string, number>;
 }
@@ -84,6 +86,17 @@ function createMaps(rt: Runtime, spec: ObjectSpec, names: string[], opts: LoadOb
   return { fds, toPin };
 }
 
+function loadOne(rt: Runtime, spec: ObjectSpec, p: ProgramSpec, fds: Map<string, number>, targets: Btf[], engine: Engine,
+  hook: VerifyHook | undefined, opts: LoadObjectOptions): BpfProgram {
+  const insns = prepareProgram(rt, spec, p, fds, targets, hook);
+  try {
+    return new BpfProgram(rt, p, insns, rt.load(engine, insns, { checked: opts.checked, cpu: opts.cpu }), opts.cpu ?? 0);
+  } catch (e) {
+    if (isBpfError(e)) throw e.withPrefix(`load program "${p.name}"`).withContext({ section: p.sectionName, symbol: p.name });
+    throw e;
+  }
+}
+
 /** loadObject creates an object's maps and loads its programs into `rt`. */
 export function loadObject(rt: Runtime, spec: ObjectSpec, opts: LoadObjectOptions = {}): Collection {
   if (!spec.littleEndian) throw new BpfError('EINVAL', 'object is big-endian (bpfeb); tsbpf, like the kernel on this host, runs little-endian BPF');
@@ -96,15 +109,12 @@ export function loadObject(rt: Runtime, spec: ObjectSpec, opts: LoadObjectOption
   const programs: Record<string, BpfProgram> = {};
   const hook = opts.verify === false ? undefined : opts.verify ?? verifierHook();
   for (const p of progs) {
-    const insns = prepareProgram(rt, spec, p, fds, targets, hook);
-    let loaded;
     try {
-      loaded = rt.load(engine, insns, { checked: opts.checked, cpu: opts.cpu });
+      programs[p.name] = loadOne(rt, spec, p, fds, targets, engine, hook, opts);
     } catch (e) {
-      if (isBpfError(e)) throw e.withPrefix(`load program "${p.name}"`).withContext({ section: p.sectionName, symbol: p.name });
-      throw e;
+      if (!opts.onProgramError) throw e;
+      opts.onProgramError(p, e);
     }
-    programs[p.name] = new BpfProgram(rt, p, insns, loaded, opts.cpu ?? 0);
   }
   if (opts.pins) for (const name of toPin) pinMap(rt, opts.pins.store, fds.get(name)!, pinPathOf(spec.maps.find((m) => m.name === name)!, opts.pins));
   return new Collection(rt, spec, programs, fds);
