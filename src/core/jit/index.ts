@@ -12,7 +12,7 @@ import type { Engine, EngineOptions, VmContext } from '../vm/engine.js';
 import { compile } from './compile.js';
 import { JitProgram } from './program.js';
 
-export { JitProgram } from './program.js';
+export { JitProgram, jitError } from './program.js';
 export { compile, entryPoints } from './compile.js';
 
 /** JitOptions extend EngineOptions with JIT-only switches. */

@@ -33,7 +33,8 @@ export class JitProgram implements LoadedProgram {
   private readonly rt: ContextRuntime;
   private readonly env: HelperEnv;
 
-  private readonly trapMap: number[];
+  /** trapMap: (module offset, slot) pairs of the memory instructions, to name a trap's slot */
+  readonly trapMap: number[];
 
   constructor(insns: Program, private readonly halves: Set<number>, compiled: CacheEntry,
     readonly ctx: VmContext, readonly checked: boolean, readonly counting: boolean) {
@@ -111,6 +112,15 @@ export class JitProgram implements LoadedProgram {
 }
 
 const NO_REGIONS: readonly Region[] = [];
+
+/**
+ * jitError maps what a call into a JIT program's Wasm threw to what `run` would throw: a
+ * BpfError as is; a Wasm trap as E_MEM with the trapping slot when it can be found (for
+ * code that calls the exported Wasm directly, like the switch's dataplane loop).
+ */
+export function jitError(prog: JitProgram, e: unknown): unknown {
+  return translate(e, prog.trapMap);
+}
 
 /** arg converts r(k+1) (setBigUint64 takes any BigInt modulo 2^64). */
 function arg(args: readonly bigint[], k: number): bigint {
