@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'ENOMEM'
   | 'EPERM'
   | 'EBUSY' // map already frozen
+  | 'EBADF' // not a (program) fd
   | 'ENOSPC' // batch buffer too small for one bucket
   | 'ENOTSUPP' // operation not supported by this map type (kernel errno 524)
   | 'ENOSYS'

@@ -5,7 +5,7 @@
 import type { AddressSpace } from '../vm/memory.js';
 import {
   BPF_F_MMAPABLE, BPF_F_NO_PREALLOC, BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY, BPF_F_WRONLY_PROG,
-  BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, E2BIG, EINVAL, ENOMEM, ENOTSUPP,
+  BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_LRU_PERCPU_HASH, E2BIG, EINVAL, ENOMEM, ENOTSUPP,
   H_BUCKETS, H_ESTRIDE, H_FLAGS, H_FREE, H_HASHES, H_ID, H_KEYS, H_KEY_SIZE, H_KSTRIDE, H_MAX_ENTRIES, H_NBUCKETS,
   H_NCPUS, H_NEXT, H_STRIDE, H_TYPE, H_VALUES, H_VALUE_SIZE, HEADER_SIZE, isArrayType, isHashType, isLruType, isPerCpu, round8,
 } from './layout.js';
@@ -43,9 +43,17 @@ export function checkMapAttr(a: MapAttr): number {
   if (!accessOk(flags)) return -EINVAL;
   // BPF_F_NUMA_NODE pins memory to a node (node 0 here): refused for per-CPU maps
   if ((flags & BPF_F_NUMA_NODE) !== 0 && isPerCpu(t)) return -EINVAL;
+  if (t === BPF_MAP_TYPE_PROG_ARRAY) {
+    // fd arrays: u32 values, no program access flags; then the array rules
+    if (a.valueSize !== 4 || (flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)) !== 0) return -EINVAL;
+    if (a.maxEntries === 0 || a.keySize !== 4 || (flags & ~ARRAY_FLAGS) !== 0) return -EINVAL;
+    if ((flags & (BPF_F_MMAPABLE | BPF_F_INNER_MAP | BPF_F_PRESERVE_ELEMS)) !== 0) return -EINVAL;
+    return 0;
+  }
   if (isArrayType(t)) {
     if (a.maxEntries === 0 || a.keySize !== 4 || a.valueSize === 0 || (flags & ~ARRAY_FLAGS) !== 0) return -EINVAL;
     if (t !== BPF_MAP_TYPE_ARRAY && (flags & (BPF_F_MMAPABLE | BPF_F_INNER_MAP)) !== 0) return -EINVAL;
+    if ((flags & BPF_F_PRESERVE_ELEMS) !== 0) return -EINVAL; // perf event arrays only
     if (isPerCpu(t) && round8(a.valueSize) > PCPU_MIN_UNIT_SIZE) return -E2BIG;
     return 0;
   }

@@ -95,6 +95,11 @@ export function isLruType(type: number): boolean {
   return type === BPF_MAP_TYPE_LRU_HASH || type === BPF_MAP_TYPE_LRU_PERCPU_HASH;
 }
 
+/** hasValueRegion tells whether programs may access a map type's value storage directly. */
+export function hasValueRegion(type: number): boolean {
+  return type !== BPF_MAP_TYPE_PROG_ARRAY;
+}
+
 /** isArrayType tells whether a map type uses the array layout (values indexed by a u32 key). */
 export function isArrayType(type: number): boolean {
   return type === BPF_MAP_TYPE_ARRAY || type === BPF_MAP_TYPE_PERCPU_ARRAY;

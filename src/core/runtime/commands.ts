@@ -7,7 +7,8 @@
  */
 import { BpfError } from '../errors.js';
 import { type MapAttr, allocMap, checkMapAttr } from '../maps/create.js';
-import { BPF_F_RDONLY, BPF_F_WRONLY, EPERM, H_MAX_ENTRIES, isHashType, isPerCpu, round8 } from '../maps/layout.js';
+import { progArrayDelete, progArrayLookup, progArrayUpdate } from './tailcall.js';
+import { BPF_F_RDONLY, BPF_F_WRONLY, BPF_MAP_TYPE_PROG_ARRAY, EPERM, H_MAX_ENTRIES, isHashType, isPerCpu, round8 } from '../maps/layout.js';
 import { COPY_ALL_CPUS, deleteElem, elemValue, getNextKey, updateElem } from '../maps/ops.js';
 import { errnoError } from './errno.js';
 import type { MapInfo, Runtime } from './runtime.js';
@@ -65,6 +66,7 @@ export function mapLookupElem(rt: Runtime, fd: number, key: Uint8Array): Uint8Ar
   const m = rt.map(fd);
   if (m.mapFlags & BPF_F_WRONLY) throw errnoError('BPF_MAP_LOOKUP_ELEM', -EPERM);
   needSize('BPF_MAP_LOOKUP_ELEM', 'key', key, m.keySize);
+  if (m.mapType === BPF_MAP_TYPE_PROG_ARRAY) return progArrayLookup(rt, m, key);
   const v = elemValue(rt.space, m.hdr, put(rt, key));
   if (v === 0) throw errnoError('BPF_MAP_LOOKUP_ELEM', -2);
   return rt.space.read(v, userValueSize(rt, m));
@@ -76,6 +78,7 @@ export function mapUpdateElem(rt: Runtime, fd: number, key: Uint8Array, value: U
   if (m.frozen || m.mapFlags & BPF_F_RDONLY) throw errnoError('BPF_MAP_UPDATE_ELEM', -EPERM);
   needSize('BPF_MAP_UPDATE_ELEM', 'key', key, m.keySize);
   needSize('BPF_MAP_UPDATE_ELEM', 'value', value, userValueSize(rt, m));
+  if (m.mapType === BPF_MAP_TYPE_PROG_ARRAY) return progArrayUpdate(rt, m, key, value, flags);
   const [k, v] = place(rt, key, value);
   const r = updateElem(rt.space, m.hdr, k, v, flags >>> 0 === flags ? flags : 0xffffffff, COPY_ALL_CPUS);
   if (r) throw errnoError('BPF_MAP_UPDATE_ELEM', r);
@@ -86,6 +89,7 @@ export function mapDeleteElem(rt: Runtime, fd: number, key: Uint8Array): void {
   const m = rt.map(fd);
   if (m.frozen || m.mapFlags & BPF_F_RDONLY) throw errnoError('BPF_MAP_DELETE_ELEM', -EPERM);
   needSize('BPF_MAP_DELETE_ELEM', 'key', key, m.keySize);
+  if (m.mapType === BPF_MAP_TYPE_PROG_ARRAY) return progArrayDelete(rt, m, key);
   const r = deleteElem(rt.space, m.hdr, put(rt, key));
   if (r) throw errnoError('BPF_MAP_DELETE_ELEM', r);
 }

@@ -11,6 +11,7 @@ import { deleteElem, lookupElem, updateElem } from '../maps/ops.js';
 import { isMapPointer } from '../maps/table.js';
 import { mapRuntimeHelper } from '../maps/wasm.js';
 import type { Runtime } from './runtime.js';
+import { registerTailCall } from './tailcall.js';
 
 const U32 = 0x100000000n;
 
@@ -61,6 +62,7 @@ export function registerRuntimeHelpers(rt: Runtime, seed?: number): void {
     return neg(deleteElem(space, hdr, key));
   }, mapRuntimeHelper(rt, 'map_delete_elem'));
   registerMiscHelpers(rt, seed);
+  registerTailCall(rt);
 }
 
 function nowNs(): bigint {

@@ -14,6 +14,9 @@ import { BPF_F_RDONLY_PROG } from '../maps/layout.js';
 import { MapTable } from '../maps/table.js';
 import { registerRuntimeHelpers } from './helpers.js';
 import { resolveMapReferences } from './resolve.js';
+import { ProgTable } from './progs.js';
+import { runChain } from './tailcall.js';
+import { hasValueRegion } from '../maps/layout.js';
 
 /** MapInfo is what the runtime knows about one map (the header in memory is authoritative). */
 export interface MapInfo {
@@ -49,6 +52,8 @@ export class Runtime {
   readonly helpers = new HelperRegistry();
   readonly contexts: readonly VmContext[];
   readonly table: MapTable;
+  /** programs loaded through `load` (fds and ids, for prog arrays) */
+  readonly progs = new ProgTable();
   private readonly fds = new Map<number, MapInfo>();
   private readonly byHdr = new Map<number, MapInfo>();
   private nextFd = 3;
@@ -66,9 +71,14 @@ export class Runtime {
     registerRuntimeHelpers(this, opts.seed);
   }
 
+  /** allocFd returns a fresh fd (maps and programs share the numbering). */
+  allocFd(): number {
+    return this.nextFd++;
+  }
+
   /** addMap records a created map and gives it an fd. */
   addMap(info: Omit<MapInfo, 'fd'>): MapInfo {
-    const m: MapInfo = { ...info, fd: this.nextFd++ };
+    const m: MapInfo = { ...info, fd: this.allocFd() };
     this.fds.set(m.fd, m);
     this.byHdr.set(m.hdr, m);
     this.regionCache = null;
@@ -97,7 +107,7 @@ export class Runtime {
    * for BPF_F_RDONLY_PROG maps), for RunOptions.regions of checked-mode runs.
    */
   regions(): Region[] {
-    this.regionCache ??= this.maps().map((m) => ({
+    this.regionCache ??= this.maps().filter((m) => hasValueRegion(m.mapType)).map((m) => ({
       start: m.values, end: m.values + m.valuesSize,
       perm: m.mapFlags & BPF_F_RDONLY_PROG ? PERM_R : PERM_RW, name: `map ${m.name || m.fd}`,
     }));
@@ -124,11 +134,16 @@ export class Runtime {
    * load resolves the map references of `prog` and loads it with `engine` on `cpu`; runs of
    * the result may access map values (the runtime's regions are added to each run's).
    */
-  load(engine: Engine, prog: Program, opts: EngineOptions & { cpu?: number } = {}): LoadedProgram {
-    const loaded = engine.load(resolveMapReferences(prog, this), this.context(opts.cpu ?? 0), opts);
+  load(engine: Engine, prog: Program, opts: EngineOptions & { cpu?: number; name?: string } = {}): LoadedProgram & { fd: number; id: number } {
+    const cpu = opts.cpu ?? 0;
+    const insns = resolveMapReferences(prog, this);
+    const loaded = engine.load(insns, this.context(cpu), opts);
+    const p = this.progs.add(this.allocFd(), engine, insns, { checked: opts.checked }, opts.name);
+    p.instances.set(cpu, loaded);
     return {
-      insns: loaded.insns,
-      run: (o: RunOptions = {}): RunResult => loaded.run(this.runOptions(o)),
+      insns: loaded.insns, fd: p.fd, id: p.id,
+      // runChain follows bpf_tail_call into other programs
+      run: (o: RunOptions = {}): RunResult => runChain(this, cpu, loaded, this.runOptions(o)),
     };
   }
 
