@@ -8,7 +8,7 @@
 import { BpfError } from '../errors.js';
 import { type MapAttr, allocMap, checkMapAttr } from '../maps/create.js';
 import { progArrayDelete, progArrayLookup, progArrayUpdate } from './tailcall.js';
-import { BPF_F_RDONLY, BPF_F_WRONLY, BPF_MAP_TYPE_PROG_ARRAY, EPERM, H_MAX_ENTRIES, isHashType, isPerCpu, round8 } from '../maps/layout.js';
+import { BPF_F_RDONLY, BPF_F_WRONLY, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_RINGBUF, EINVAL, EPERM, H_MAX_ENTRIES, isHashType, isPerCpu, round8 } from '../maps/layout.js';
 import { COPY_ALL_CPUS, deleteElem, elemValue, getNextKey, updateElem } from '../maps/ops.js';
 import { errnoError } from './errno.js';
 import type { MapInfo, Runtime } from './runtime.js';
@@ -34,6 +34,11 @@ export function mapCreate(rt: Runtime, attr: MapCreateAttr): number {
     id, name: attr.name ?? '', hdr: s.hdr, mapType: a.mapType, keySize: a.keySize, valueSize: a.valueSize,
     maxEntries: rt.space.dv.getUint32(s.hdr + H_MAX_ENTRIES, true), mapFlags: a.mapFlags, values: s.values, valuesSize: s.valuesSize, frozen: false,
   }).fd;
+}
+
+/** noElements: ring buffers have no elements for the element commands (EINVAL, as Linux). */
+function noElements(m: MapInfo): boolean {
+  return m.mapType === BPF_MAP_TYPE_RINGBUF;
 }
 
 /** userValueSize is the size of a value as user space passes it (all CPU slots for per-CPU maps). */
@@ -67,6 +72,7 @@ export function mapLookupElem(rt: Runtime, fd: number, key: Uint8Array): Uint8Ar
   if (m.mapFlags & BPF_F_WRONLY) throw errnoError('BPF_MAP_LOOKUP_ELEM', -EPERM);
   needSize('BPF_MAP_LOOKUP_ELEM', 'key', key, m.keySize);
   if (m.mapType === BPF_MAP_TYPE_PROG_ARRAY) return progArrayLookup(rt, m, key);
+  if (noElements(m)) throw errnoError('BPF_MAP_LOOKUP_ELEM', -EINVAL);
   const v = elemValue(rt.space, m.hdr, put(rt, key));
   if (v === 0) throw errnoError('BPF_MAP_LOOKUP_ELEM', -2);
   return rt.space.read(v, userValueSize(rt, m));
@@ -79,6 +85,7 @@ export function mapUpdateElem(rt: Runtime, fd: number, key: Uint8Array, value: U
   needSize('BPF_MAP_UPDATE_ELEM', 'key', key, m.keySize);
   needSize('BPF_MAP_UPDATE_ELEM', 'value', value, userValueSize(rt, m));
   if (m.mapType === BPF_MAP_TYPE_PROG_ARRAY) return progArrayUpdate(rt, m, key, value, flags);
+  if (noElements(m)) throw errnoError('BPF_MAP_UPDATE_ELEM', -EINVAL);
   const [k, v] = place(rt, key, value);
   const r = updateElem(rt.space, m.hdr, k, v, flags >>> 0 === flags ? flags : 0xffffffff, COPY_ALL_CPUS);
   if (r) throw errnoError('BPF_MAP_UPDATE_ELEM', r);
@@ -90,6 +97,7 @@ export function mapDeleteElem(rt: Runtime, fd: number, key: Uint8Array): void {
   if (m.frozen || m.mapFlags & BPF_F_RDONLY) throw errnoError('BPF_MAP_DELETE_ELEM', -EPERM);
   needSize('BPF_MAP_DELETE_ELEM', 'key', key, m.keySize);
   if (m.mapType === BPF_MAP_TYPE_PROG_ARRAY) return progArrayDelete(rt, m, key);
+  if (noElements(m)) throw errnoError('BPF_MAP_DELETE_ELEM', -EINVAL);
   const r = deleteElem(rt.space, m.hdr, put(rt, key));
   if (r) throw errnoError('BPF_MAP_DELETE_ELEM', r);
 }

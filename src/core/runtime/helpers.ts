@@ -12,6 +12,7 @@ import { isMapPointer } from '../maps/table.js';
 import { mapRuntimeHelper } from '../maps/wasm.js';
 import type { Runtime } from './runtime.js';
 import { registerTailCall } from './tailcall.js';
+import { registerRingbufHelpers } from './ringbuf.js';
 
 const U32 = 0x100000000n;
 
@@ -63,6 +64,7 @@ export function registerRuntimeHelpers(rt: Runtime, seed?: number): void {
   }, mapRuntimeHelper(rt, 'map_delete_elem'));
   registerMiscHelpers(rt, seed);
   registerTailCall(rt);
+  registerRingbufHelpers(rt);
 }
 
 function nowNs(): bigint {
