@@ -74,6 +74,8 @@ export function compile(prog: Program, halves: Set<number>, opts: GenOptions): C
     bodies.push(code);
     const L = allocLocals(code, I64, I32);
     if (opts.budget) code.gget(m.gBudget).set(L.bud);
+    // globals are loads from the instance; locals can live in registers
+    code.gget(m.gStackBase).set(L.sb).gget(m.gCb).set(L.cb);
     const gen = new FuncGen({ c: code, L, m, o: opts, prog }, halves, lastInsn);
     stackify(code, cfg, funcGraph(cfg, cfg.blockOf[e]), gen);
     mb.defineFunc(m.funcs.get(e)!, code);

@@ -73,7 +73,7 @@ function emitLocalCall(g: Gen, target: number, pc: number): void {
   const c = g.c;
   const R = g.L.reg;
   const t = g.L.t;
-  c.get(R[10]).i64(o.STACK_FRAME_SIZE).op(Op.i64_sub).tee(t).gget(g.m.gStackBase).op(Op.i64_le_u).if();
+  c.get(R[10]).i64(o.STACK_FRAME_SIZE).op(Op.i64_sub).tee(t).get(g.L.sb).op(Op.i64_le_u).if();
   fault(g, F_CALL_DEPTH, pc);
   c.end();
   if (g.o.checked) {

@@ -40,7 +40,7 @@ export function address(g: Gen, reg: number, off: number, size: number, perm: nu
   const a = g.L.a;
   c.get(r);
   if (off !== 0) c.i64(off).op(Op.i64_add);
-  c.tee(a).gget(g.m.gStackBase).op(Op.i64_sub).i64(STACK_SIZE - size).op(Op.i64_le_u).if();
+  c.tee(a).get(g.L.sb).op(Op.i64_sub).i64(STACK_SIZE - size).op(Op.i64_le_u).if();
   if (perm === PERM_W) {
     c.get(a).op(Op.i32_wrap_i64);
     shadowPattern(g, size);
@@ -92,8 +92,8 @@ function frameAddress(g: Gen, off: number, size: number, perm: number, pc: numbe
 function fastRegion(g: Gen, size: number, perm: number): void {
   const c = g.c;
   const { a, t: x, u: y } = g.L;
-  c.get(a).gget(g.m.gCb).mem(Op.i64_load32_u, 2, CB_FAST(perm)).op(Op.i64_sub).tee(x);
-  c.gget(g.m.gCb).mem(Op.i64_load32_u, 2, CB_FAST(perm) + 4).tee(y).op(Op.i64_le_u);
+  c.get(a).get(g.L.cb).mem(Op.i64_load32_u, 2, CB_FAST(perm)).op(Op.i64_sub).tee(x);
+  c.get(g.L.cb).mem(Op.i64_load32_u, 2, CB_FAST(perm) + 4).tee(y).op(Op.i64_le_u);
   c.get(y).get(x).op(Op.i64_sub).i64(size).op(Op.i64_ge_u, Op.i32_and);
 }
 
@@ -210,11 +210,11 @@ export function emitLdAbs(g: Gen, i: Insn): void {
     c.i64(i.imm);
   }
   c.tee(t).i64(0).op(Op.i64_lt_s);
-  c.get(t).i64(size).op(Op.i64_add).gget(g.m.gCb).mem(Op.i64_load32_s, 2, CB_PKT_LEN).op(Op.i64_gt_s);
+  c.get(t).i64(size).op(Op.i64_add).get(g.L.cb).mem(Op.i64_load32_s, 2, CB_PKT_LEN).op(Op.i64_gt_s);
   c.op(Op.i32_or).if();
   ldAbsMiss(g);
   c.end();
-  c.gget(g.m.gCb).mem(Op.i32_load, 2, CB_PKT_START).get(t).op(Op.i32_wrap_i64, Op.i32_add);
+  c.get(g.L.cb).mem(Op.i32_load, 2, CB_PKT_START).get(t).op(Op.i32_wrap_i64, Op.i32_add);
   if (size === 1) c.mem(Op.i64_load8_u, 0, 0);
   else {
     c.mem(size === 2 ? Op.i32_load16_u : Op.i32_load, 0, 0);
@@ -230,7 +230,7 @@ function ldAbsMiss(g: Gen): void {
   const c = g.c;
   const fp = g.L.reg[10];
   syncBudget(g);
-  c.get(fp).gget(g.m.gStackBase).i64(STACK_SIZE).op(Op.i64_add, Op.i64_eq).if();
+  c.get(fp).get(g.L.sb).i64(STACK_SIZE).op(Op.i64_add, Op.i64_eq).if();
   c.i64(0);
   for (let r = 1; r <= 5; r++) c.get(g.L.reg[r]);
   c.op(Op.return).else().call(g.m.ldabsExit).op(Op.unreachable).end();

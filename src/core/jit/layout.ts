@@ -83,10 +83,13 @@ export interface FnLocals {
   p: number;
   /** budget left (i64), kept in a local and synced with the global at calls and returns */
   bud: number;
+  /** copies of the imported stack base (i64) and control block address (i32) */
+  sb: number;
+  cb: number;
 }
 
 /** allocLocals declares the locals of an eBPF function in `c`. */
 export function allocLocals(c: Code, i64: number, i32: number): FnLocals {
   const reg = [...Array(PARAMS).keys()];
-  return { reg, a: c.local(i64), t: c.local(i64), u: c.local(i64), i: c.local(i32), p: c.local(i32), bud: c.local(i64) };
+  return { reg, a: c.local(i64), t: c.local(i64), u: c.local(i64), i: c.local(i32), p: c.local(i32), bud: c.local(i64), sb: c.local(i64), cb: c.local(i32) };
 }
