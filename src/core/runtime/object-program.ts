@@ -10,7 +10,7 @@ import type { LoadedProgram, RunOptions, VmContext } from '../vm/engine.js';
 import { dataBuffer } from '../vm/context.js';
 import { PERM_RW } from '../vm/memory.js';
 import { xdpMdAddress, xdpRunOptions } from '../vm/xdp.js';
-import { skbRunOptions } from '../vm/skb.js';
+import { ETH_HLEN, skbRunOptions } from '../vm/skb.js';
 import type { Runtime } from './runtime.js';
 
 /** ProgramRunInput is one test run's input. */
@@ -96,8 +96,17 @@ function prepare(ctx: VmContext, kind: RunContextKind, data: Uint8Array, budget?
       };
       return { opts, out: { start, read } };
     }
-    case 'skb_l2': case 'skb':
-      return { opts: skbRunOptions(ctx, { data: start, len: data.length, l2: kind === 'skb_l2', tc: kind === 'skb_l2' }, budget), out: fixed };
+    case 'skb_l2':
+      return { opts: skbRunOptions(ctx, { data: start, len: data.length, l2: true, tc: true }, budget), out: fixed };
+    case 'skb': {
+      // the kernel hands non-L2 programs the frame after the Ethernet header and zeroes that header in data_out
+      const read = (): Uint8Array => {
+        const out = ctx.space.read(start, data.length);
+        out.fill(0, 0, Math.min(ETH_HLEN, out.length));
+        return out;
+      };
+      return { opts: skbRunOptions(ctx, { data: start, len: data.length, l2: false }, budget), out: { start, read } };
+    }
     case 'ctx':
       return { opts: { args: [BigInt(start)], regions: [{ start, end: start + data.length, perm: PERM_RW, name: 'ctx' }], budget }, out: fixed };
     default:

@@ -70,6 +70,12 @@ export function pktType(frame: Uint8Array): number {
   return frame.subarray(0, 6).every((b) => b === 0) ? 0 : 3; // host / otherhost
 }
 
+/** minFrameLen is the shortest frame the kernel's test run accepts: an IPv4/IPv6 frame must hold its header. */
+export function minFrameLen(frame: Uint8Array): number {
+  const proto = (frame[12] << 8) | frame[13];
+  return proto === 0x0800 ? ETH_HLEN + 20 : proto === 0x86dd ? ETH_HLEN + 40 : ETH_HLEN;
+}
+
 // Parts of the context a program may write (tc: mark, queue_mapping, priority, tc_index, cb,
 // tc_classid; otherwise only cb). Regions must not overlap, so the rest is cut around them.
 const TC_WRITABLE: Array<[number, number]> = [[8, 16], [32, 36], [44, 68], [72, 76]];
@@ -95,8 +101,12 @@ export function skbRunOptions(ctx: VmContext, frame: SkbFrame, budget?: number):
   if (frame.len < ETH_HLEN) {
     throw new BpfError('EINVAL', `skb programs need at least ${ETH_HLEN} bytes of packet (an Ethernet header), got ${frame.len}`);
   }
-  const md = skbAddress(ctx);
   const bytes = ctx.space.read(frame.data, ETH_HLEN + 2);
+  const need = minFrameLen(bytes);
+  if (frame.len < need) {
+    throw new BpfError('EINVAL', `a frame with ethertype 0x${((bytes[12] << 8) | bytes[13]).toString(16).padStart(4, '0')} needs at least ${need} bytes (its network header), got ${frame.len}`);
+  }
+  const md = skbAddress(ctx);
   const data = frame.l2 ? frame.data : frame.data + ETH_HLEN;
   const end = frame.data + frame.len;
   ctx.space.u8.fill(0, md, md + SK_BUFF_SIZE);
