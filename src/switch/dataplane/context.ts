@@ -12,7 +12,8 @@ import { PROG_VALE, VALE_MD_DATA_END, VALE_MD_INGRESS_PORT, VALE_MD_RING_NR, VAL
 export class FrameContext {
   readonly md: number;
   readonly opts: RunOptions;
-  private readonly pkt: Region;
+  /** pkt is the packet region ([data_meta, data_end), read-write); the adjust helpers move it */
+  readonly pkt: Region;
 
   constructor(space: AddressSpace, budget: number) {
     const size = Math.max(XDP_MD_SIZE, VALE_MD_SIZE);
@@ -54,6 +55,11 @@ export class FrameContext {
   /** dataOf / endOf read data and data_end back after the program ran (it may move them). */
   dataOf(u32: Uint32Array): number {
     return u32[this.md >>> 2];
+  }
+
+  /** metaOf reads data_meta back (XDP; VALE-BPF has no metadata: data). */
+  metaOf(u32: Uint32Array, kind: number): number {
+    return kind === PROG_VALE ? this.dataOf(u32) : u32[(this.md >>> 2) + 2];
   }
 
   endOf(u32: Uint32Array, kind: number): number {

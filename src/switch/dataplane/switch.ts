@@ -13,6 +13,7 @@ import { AddressSpace } from '../../core/vm/memory.js';
 import type { SwitchProgram } from '../program.js';
 import { FrameContext } from './context.js';
 import { registerSwitchHelpers } from './helpers.js';
+import { registerAdjustHelpers } from './adjust.js';
 import {
   CTR, DEFAULT_FRAME_SIZE, ETH_HLEN, MAX_IFINDEX, PROG_VALE, PROG_XDP, PUNT_SIZE, SW_CTX, SW_IFTABLE, SW_KIND,
   SW_NPORTS, SW_POOL, SW_PORTS, SW_PUNTS, SW_REDIRECT, SW_SIZE,
@@ -22,7 +23,6 @@ import { PORT_RECORD_SIZE, SwitchPort, type PortStats } from './port.js';
 import { Views } from './views.js';
 import { processBatchJs } from './js-loop.js';
 import { WasmDataplane } from './wasm-loop.js';
-import { JitProgram } from '../../core/jit/program.js';
 import type { TraceEvent } from './dispatch.js';
 
 /** PortSpec names a port and its ifindex (default: index + 1). */
@@ -42,6 +42,8 @@ export interface SwitchOptions {
   /** frames in the pool (default 1024 per port) */
   frames?: number;
   frameSize?: number;
+  /** bytes bpf_xdp_adjust_tail may not grow into at the end of a buffer (default 0) */
+  tailroom?: number;
   /** slots per ring (power of two, default 1024) */
   ringSize?: number;
   /** frames per batch (default 256) */
@@ -80,6 +82,9 @@ export class Switch {
   readonly batch: number;
   readonly checked: boolean;
   readonly trace: TraceEvent[] = [];
+  readonly tailroom: number;
+  /** whether helpers may give the JIT their Wasm forms (not with the JS loop, which keeps Region objects) */
+  wasmHelpers = true;
   /** the attached program and its kind (PROG_XDP / PROG_VALE); swapped only between batches */
   program: SwitchProgram | null = null;
   loaded: LoadedProgram | null = null;
@@ -100,7 +105,9 @@ export class Switch {
     this.pool = new FramePool(this.space, opts.frames ?? 1024 * specs.length, opts.frameSize ?? DEFAULT_FRAME_SIZE, this.views);
     this.frame = new FrameContext(this.space, opts.budget ?? 1_000_000);
     this.ports = this.makePorts(specs, opts.ringSize ?? 1024);
+    this.tailroom = opts.tailroom ?? 0;
     registerSwitchHelpers(helpers, this);
+    registerAdjustHelpers(helpers, this);
     this.writeState();
   }
 
@@ -130,12 +137,13 @@ export class Switch {
 
   /** attach loads `prog` and makes it the switch's program (replacing any other between batches). */
   attach(prog: SwitchProgram): void {
+    const mode = this.opts.dataplane ?? (this.opts.engine.name === 'jit' ? 'wasm' : 'js');
+    this.wasmHelpers = mode === 'wasm';
     const loaded = this.opts.engine.load(prog.insns, this.ctx, { checked: this.checked });
     this.program = prog;
     this.loaded = loaded;
     this.kind = prog.kind === 'vale' ? PROG_VALE : PROG_XDP;
     this.space.dv.setUint32(this.state + SW_KIND, this.kind, true);
-    const mode = this.opts.dataplane ?? (loaded instanceof JitProgram ? 'wasm' : 'js');
     this.wasm = mode === 'wasm' ? new WasmDataplane(this) : null;
   }
 
@@ -230,7 +238,7 @@ export class Switch {
    * dispatching: returns the verdict (r0 low 32 bits), the frame as the program left it and the
    * redirect target. Faults throw. For tests and for comparing with the kernel.
    */
-  probe(p: number, bytes: Uint8Array): { r0: number; data: Uint8Array; redirect: number } {
+  probe(p: number, bytes: Uint8Array): { r0: number; data: Uint8Array; meta: Uint8Array; redirect: number } {
     const port = this.port(p);
     if (!this.loaded) throw new BpfError('EINVAL', 'no program attached to the switch');
     if (bytes.length > this.pool.maxLen) throw new BpfError('E2BIG', `frame of ${bytes.length} bytes exceeds ${this.pool.maxLen}`);
@@ -238,13 +246,17 @@ export class Switch {
     if (addr === 0) throw new BpfError('ENOMEM', 'frame pool exhausted');
     try {
       const v = this.views.refresh();
+      // like BPF_PROG_TEST_RUN: a zeroed buffer, so headroom bytes the program exposes are known
+      const start = this.pool.frameStart(addr);
+      v.u8.fill(0, start, start + this.pool.frameSize);
       v.u8.set(bytes, addr);
       this.frame.set(v.u32, this.kind, addr, bytes.length, port.index, port.ifindex);
       v.u32[(this.state + SW_REDIRECT) >>> 2] = 0;
       const r0 = Number(this.loaded.run(this.frame.opts).r0 & 0xffffffffn);
       const u32 = this.views.refresh().u32;
-      const data = this.frame.dataOf(u32), end = this.frame.endOf(u32, this.kind);
-      return { r0, data: this.views.u8.slice(data, Math.max(data, end)), redirect: u32[(this.state + SW_REDIRECT) >>> 2] };
+      const data = this.frame.dataOf(u32), end = this.frame.endOf(u32, this.kind), meta = this.frame.metaOf(u32, this.kind);
+      return { r0, data: this.views.u8.slice(data, Math.max(data, end)), meta: this.views.u8.slice(Math.min(meta, data), data),
+        redirect: u32[(this.state + SW_REDIRECT) >>> 2] };
     } finally {
       this.pool.free(addr);
     }
