@@ -1,7 +1,8 @@
 /**
- * JitProgram: a compiled program instantiated for one VmContext. `run` sets up the control
- * block and budget, calls the Wasm `main` with r1..r5 and r10, and maps every way a run can
- * end (return, LD_ABS miss, fault import, Wasm trap) to the interpreter's results and errors.
+ * JitProgram: a compiled program instantiated for one VmContext. `run` writes the control
+ * block (regions, packet, r1..r5), calls the Wasm `entry` with the budget, and maps every way
+ * a run can end (return, LD_ABS miss, fault import, Wasm trap) to the interpreter's results
+ * and errors.
  */
 import { BpfError, isBpfError } from '../errors.js';
 import type { Program } from '../isa/instruction.js';
@@ -13,8 +14,6 @@ import { CB_ARGS, CB_R0 } from './layout.js';
 import { type ContextRuntime, type RunFrame, LDABS_EXIT, callHelperJs, callxId, contextRuntime, faultError, helperEnv } from './runtime.js';
 
 type EntryFn = (budget: number) => void;
-/** WasmFactory is HelperImpl.wasm: an exported Wasm function `(r1..r5: i64, insn: i32) -> i64` for a context and mode. */
-type WasmFactory = (ctx: VmContext, checked: boolean) => unknown;
 
 /** BUDGET_CAP bounds the i64 budget counter (budgets beyond it never run out in practice). */
 const BUDGET_CAP = 2 ** 62;
@@ -22,7 +21,7 @@ const BUDGET_CAP = 2 ** 62;
 /** JitProgram is a program loaded by the JIT engine. */
 export class JitProgram implements LoadedProgram {
   readonly insns: Program;
-  /** instance is the Wasm instance (exports: main, budget) */
+  /** instance is the Wasm instance (exports: entry(budget f64), left() -> f64, setLeft(f64)) */
   readonly instance: WebAssembly.Instance;
   private readonly entry: EntryFn;
   private readonly left: () => number;
@@ -69,7 +68,7 @@ export class JitProgram implements LoadedProgram {
     for (const id of helperIds) {
       const impl = ctx.helpers.get(id);
       // a helper with an in-Wasm implementation is imported directly: calls never leave Wasm
-      const native = (impl as { wasm?: WasmFactory } | undefined)?.wasm?.(ctx, this.checked);
+      const native = impl?.wasm?.(ctx, this.checked);
       const pre = impl?.fn;
       imp[`h${id}`] = native ?? ((a: bigint, b: bigint, c: bigint, d: bigint, e: bigint, insn: number) =>
         callHelperJs(rt, env, id, pre, [a, b, c, d, e], insn));
