@@ -5,11 +5,12 @@
 import type { AddressSpace } from '../vm/memory.js';
 import {
   BPF_F_MMAPABLE, BPF_F_NO_PREALLOC, BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY, BPF_F_WRONLY_PROG,
-  BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_LRU_PERCPU_HASH, E2BIG, EINVAL, ENOMEM, ENOTSUPP,
+  BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_LRU_PERCPU_HASH, E2BIG, EINVAL, ENOMEM, ENOTSUPP,
   H_BUCKETS, H_ESTRIDE, H_FLAGS, H_FREE, H_HASHES, H_ID, H_KEYS, H_KEY_SIZE, H_KSTRIDE, H_MAX_ENTRIES, H_NBUCKETS,
   H_NCPUS, H_NEXT, H_STRIDE, H_TYPE, H_VALUES, H_VALUE_SIZE, HEADER_SIZE, isArrayType, isHashType, isLruType, isPerCpu, round8,
 } from './layout.js';
 import { H_LRU, lruBlockSize, lruInit } from './lru.js';
+import { qsInit } from './queue.js';
 
 /** MapAttr are the BPF_MAP_CREATE inputs (bpf_attr field names in camelCase). */
 export interface MapAttr {
@@ -43,6 +44,11 @@ export function checkMapAttr(a: MapAttr): number {
   if (!accessOk(flags)) return -EINVAL;
   // BPF_F_NUMA_NODE pins memory to a node (node 0 here): refused for per-CPU maps
   if ((flags & BPF_F_NUMA_NODE) !== 0 && isPerCpu(t)) return -EINVAL;
+  if (t === BPF_MAP_TYPE_QUEUE || t === BPF_MAP_TYPE_STACK) {
+    if (a.maxEntries === 0 || a.keySize !== 0 || a.valueSize === 0) return -EINVAL;
+    if ((flags & ~(BPF_F_NUMA_NODE | ACCESS_MASK)) !== 0) return -EINVAL;
+    return a.valueSize > KMALLOC_MAX_SIZE ? -E2BIG : 0;
+  }
   if (t === BPF_MAP_TYPE_RINGBUF) {
     // ringbuf_map_alloc: no key or value, a power-of-two page-multiple size
     const n = a.maxEntries;
@@ -98,7 +104,8 @@ export function allocMap(space: AddressSpace, a: MapAttr, id: number, ncpus: num
   const lru = isLruType(t), percpuLru = lru && ((a.mapFlags ?? 0) & BPF_F_NO_COMMON_LRU) !== 0;
   const n = percpuLru ? percpuLruEntries(a.maxEntries, ncpus) : a.maxEntries;
   // ring buffers: the data area and the area taking records that run past its end
-  const valuesSize = t === BPF_MAP_TYPE_RINGBUF ? 2 * n : n * estride;
+  const qs = t === BPF_MAP_TYPE_QUEUE || t === BPF_MAP_TYPE_STACK;
+  const valuesSize = t === BPF_MAP_TYPE_RINGBUF ? 2 * n : qs ? (n + 1) * estride : n * estride;
   const hash = isHashType(t);
   const kstride = round8(a.keySize);
   const nb = hash ? bucketCount(n) : 0;
@@ -130,6 +137,7 @@ export function allocMap(space: AddressSpace, a: MapAttr, id: number, ncpus: num
       lruInit(space, at, n, ncpus, percpuLru);
     }
   }
+  if (qs) qsInit(space, hdr, n);
   return { hdr, values, valuesSize };
 }
 

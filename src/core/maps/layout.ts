@@ -97,7 +97,12 @@ export function isLruType(type: number): boolean {
 
 /** hasValueRegion tells whether programs may access a map type's value storage directly. */
 export function hasValueRegion(type: number): boolean {
-  return type !== BPF_MAP_TYPE_PROG_ARRAY;
+  return type !== BPF_MAP_TYPE_PROG_ARRAY && type !== BPF_MAP_TYPE_QUEUE && type !== BPF_MAP_TYPE_STACK;
+}
+
+/** isQueueStack tells whether a map type is a queue or a stack (push/pop/peek, no keys). */
+export function isQueueStack(type: number): boolean {
+  return type === BPF_MAP_TYPE_QUEUE || type === BPF_MAP_TYPE_STACK;
 }
 
 /** isArrayType tells whether a map type uses the array layout (values indexed by a u32 key). */

@@ -9,7 +9,7 @@ import { COPY_ALL_CPUS, hashDelete, hashElem, hashGetNextKey, hashUpdate } from 
 import { lruDelete, lruMark, lruUpdate } from './ops-lru.js';
 import { hashFind } from './ops-hash.js';
 import {
-  BPF_F_LOCK, BPF_MAP_TYPE_PROG_ARRAY, H_VALUES, isLruType, EINVAL, ENOTSUPP, H_ESTRIDE, H_NCPUS, H_STRIDE, H_TYPE, H_VALUE_SIZE, isArrayType, isHashType,
+  BPF_F_LOCK, BPF_MAP_TYPE_PROG_ARRAY, isQueueStack, H_VALUES, isLruType, EINVAL, ENOTSUPP, H_ESTRIDE, H_NCPUS, H_STRIDE, H_TYPE, H_VALUE_SIZE, isArrayType, isHashType,
 } from './layout.js';
 
 export { COPY_ALL_CPUS } from './ops-hash.js';
@@ -80,5 +80,6 @@ export function getNextKey(space: AddressSpace, hdr: number, keyAddr: number, ou
   const t = space.dv.getUint32(hdr + H_TYPE, true);
   if (isHashType(t)) return hashGetNextKey(space, hdr, keyAddr, out);
   if (isArrayType(t) || t === BPF_MAP_TYPE_PROG_ARRAY) return arrayGetNextKey(space, hdr, keyAddr, out);
+  if (isQueueStack(t)) return -EINVAL;
   return -ENOTSUPP;
 }

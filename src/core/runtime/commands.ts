@@ -7,8 +7,9 @@
  */
 import { BpfError } from '../errors.js';
 import { type MapAttr, allocMap, checkMapAttr } from '../maps/create.js';
+import { qsPop, qsPush } from '../maps/queue.js';
 import { progArrayDelete, progArrayLookup, progArrayUpdate } from './tailcall.js';
-import { BPF_F_RDONLY, BPF_F_WRONLY, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_RINGBUF, EINVAL, EPERM, H_MAX_ENTRIES, isHashType, isPerCpu, round8 } from '../maps/layout.js';
+import { BPF_F_RDONLY, BPF_F_WRONLY, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_RINGBUF, EINVAL, EPERM, isQueueStack, H_MAX_ENTRIES, isHashType, isPerCpu, round8 } from '../maps/layout.js';
 import { COPY_ALL_CPUS, deleteElem, elemValue, getNextKey, updateElem } from '../maps/ops.js';
 import { errnoError } from './errno.js';
 import type { MapInfo, Runtime } from './runtime.js';
@@ -39,6 +40,14 @@ export function mapCreate(rt: Runtime, attr: MapCreateAttr): number {
 /** noElements: ring buffers have no elements for the element commands (EINVAL, as Linux). */
 function noElements(m: MapInfo): boolean {
   return m.mapType === BPF_MAP_TYPE_RINGBUF;
+}
+
+/** popValue is peek (del false) or pop of a queue or stack. */
+function popValue(rt: Runtime, m: MapInfo, del: boolean, cmd: string): Uint8Array {
+  const out = rt.scratch(round8(m.valueSize) + 64);
+  const r = qsPop(rt.space, m.hdr, out, del);
+  if (r) throw errnoError(cmd, r);
+  return rt.space.read(out, m.valueSize);
 }
 
 /** userValueSize is the size of a value as user space passes it (all CPU slots for per-CPU maps). */
@@ -73,6 +82,7 @@ export function mapLookupElem(rt: Runtime, fd: number, key: Uint8Array): Uint8Ar
   needSize('BPF_MAP_LOOKUP_ELEM', 'key', key, m.keySize);
   if (m.mapType === BPF_MAP_TYPE_PROG_ARRAY) return progArrayLookup(rt, m, key);
   if (noElements(m)) throw errnoError('BPF_MAP_LOOKUP_ELEM', -EINVAL);
+  if (isQueueStack(m.mapType)) return popValue(rt, m, false, 'BPF_MAP_LOOKUP_ELEM');
   const v = elemValue(rt.space, m.hdr, put(rt, key));
   if (v === 0) throw errnoError('BPF_MAP_LOOKUP_ELEM', -2);
   return rt.space.read(v, userValueSize(rt, m));
@@ -86,6 +96,11 @@ export function mapUpdateElem(rt: Runtime, fd: number, key: Uint8Array, value: U
   needSize('BPF_MAP_UPDATE_ELEM', 'value', value, userValueSize(rt, m));
   if (m.mapType === BPF_MAP_TYPE_PROG_ARRAY) return progArrayUpdate(rt, m, key, value, flags);
   if (noElements(m)) throw errnoError('BPF_MAP_UPDATE_ELEM', -EINVAL);
+  if (isQueueStack(m.mapType)) {
+    const r = qsPush(rt.space, m.hdr, put(rt, value), flags >>> 0 === flags ? flags : 0xffffffff);
+    if (r) throw errnoError('BPF_MAP_UPDATE_ELEM', r);
+    return;
+  }
   const [k, v] = place(rt, key, value);
   const r = updateElem(rt.space, m.hdr, k, v, flags >>> 0 === flags ? flags : 0xffffffff, COPY_ALL_CPUS);
   if (r) throw errnoError('BPF_MAP_UPDATE_ELEM', r);
@@ -117,8 +132,9 @@ export function mapGetNextKey(rt: Runtime, fd: number, key: Uint8Array | null): 
 /** mapLookupAndDeleteElem returns the value of `key` and removes it (hash maps; ENOTSUPP otherwise). */
 export function mapLookupAndDeleteElem(rt: Runtime, fd: number, key: Uint8Array): Uint8Array {
   const m = rt.map(fd);
-  if (!isHashType(m.mapType)) throw errnoError('BPF_MAP_LOOKUP_AND_DELETE_ELEM', -524);
   if (m.frozen || m.mapFlags & BPF_F_RDONLY) throw errnoError('BPF_MAP_LOOKUP_AND_DELETE_ELEM', -EPERM);
+  if (isQueueStack(m.mapType)) return popValue(rt, m, true, 'BPF_MAP_LOOKUP_AND_DELETE_ELEM');
+  if (!isHashType(m.mapType)) throw errnoError('BPF_MAP_LOOKUP_AND_DELETE_ELEM', -524);
   const v = mapLookupElem(rt, fd, key);
   mapDeleteElem(rt, fd, key);
   return v;

@@ -6,7 +6,8 @@
  */
 import { BpfError } from '../errors.js';
 import type { HelperEnv } from '../helpers/registry.js';
-import { H_KEY_SIZE, H_VALUE_SIZE } from '../maps/layout.js';
+import { H_KEY_SIZE, H_TYPE, H_VALUE_SIZE, isQueueStack } from '../maps/layout.js';
+import { qsPop, qsPush } from '../maps/queue.js';
 import { deleteElem, lookupElem, updateElem } from '../maps/ops.js';
 import { isMapPointer } from '../maps/table.js';
 import { mapRuntimeHelper } from '../maps/wasm.js';
@@ -62,6 +63,22 @@ export function registerRuntimeHelpers(rt: Runtime, seed?: number): void {
     const key = helperPointer(env, k, space.dv.getUint32(hdr + H_KEY_SIZE, true), false);
     return neg(deleteElem(space, hdr, key));
   }, mapRuntimeHelper(rt, 'map_delete_elem'));
+  const qs = (m: bigint): number => {
+    const hdr = mapPointer(rt, m);
+    if (!isQueueStack(space.dv.getUint32(hdr + H_TYPE, true))) throw new BpfError('E_HELPER', 'map is not a queue or stack');
+    return hdr;
+  };
+  const vsize = (hdr: number): number => space.dv.getUint32(hdr + H_VALUE_SIZE, true);
+  h.register('map_push_elem', (m, v, f, _4, _5, env) => {
+    const hdr = qs(m);
+    return neg(qsPush(space, hdr, helperPointer(env, v, vsize(hdr), false), flags32(f)));
+  });
+  for (const [name, del] of [['map_pop_elem', true], ['map_peek_elem', false]] as const) {
+    h.register(name, (m, v, _3, _4, _5, env) => {
+      const hdr = qs(m);
+      return neg(qsPop(space, hdr, helperPointer(env, v, vsize(hdr), true), del));
+    });
+  }
   registerMiscHelpers(rt, seed);
   registerTailCall(rt);
   registerRingbufHelpers(rt);
