@@ -172,3 +172,21 @@ test('many regions, and CPU indices beyond the guard-area slots', () => {
     assert.throws(() => l.run({ args: [BigInt(base + 16 * 199), 77n], regions: regions.slice(0, 10) }), (e) => isBpfError(e) && e.code === 'E_MEM');
   }
 });
+
+test('odd region bounds (fractions, NaN, reversed) admit exactly what the interpreter admits', () => {
+  const p = assemble('r0 = *(u8 *)(r1 + 0)\nexit');
+  const outcome = (engine: Engine, start: number, end: number, at: number): string => {
+    const ctx = createVmContext();
+    const base = ctx.space.alloc(64);
+    try {
+      return String(engine.load(p, ctx).run({ args: [BigInt(base + at)], regions: [{ start: base + start, end: base + end, perm: PERM_R, name: 'x' }] }).r0);
+    } catch (e) {
+      return isBpfError(e) ? e.code : 'crash';
+    }
+  };
+  for (const [start, end] of [[0.5, 4.5], [-0.5, 2], [2, 1], [NaN, 8], [0, NaN], [1, 1.9]]) {
+    for (const at of [0, 1, 2, 3, 4]) {
+      assert.equal(outcome(jit, start, end, at), outcome(interpreter, start, end, at), `[${start}, ${end}) at ${at}`);
+    }
+  }
+});

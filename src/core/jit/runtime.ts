@@ -82,8 +82,10 @@ export class ContextRuntime {
     for (let k = 0, e = this.table; k < n; k++, e += REGION_ENTRY) {
       const r = regions[k];
       const perm = r.perm >>> 0;
-      dv.setUint32(e, clampU32(r.start), true);
-      dv.setUint32(e + 4, clampU32(r.end), true);
+      const start = lowBound(r.start), end = highBound(r.end);
+      // a region that can hold nothing (also NaN bounds) is written as the empty [2^32-1, 0)
+      dv.setUint32(e, end > start ? start : 0xffffffff, true);
+      dv.setUint32(e + 4, end > start ? end : 0, true);
       dv.setUint32(e + 8, perm, true);
       if (r1 < 0 && (perm & 1) !== 0) r1 = k;
       if (r2 < 0 && (perm & 2) !== 0) r2 = k;
@@ -95,16 +97,26 @@ export class ContextRuntime {
   }
 
   private setFast(dv: DataView, perm: number, r: Region | undefined): void {
-    const start = r ? clampU32(r.start) : 0;
-    const end = r ? clampU32(r.end) : 0;
+    const start = r ? lowBound(r.start) : 0;
+    const end = r ? highBound(r.end) : 0;
     dv.setUint32(this.cb + CB_FAST(perm), start, true);
     dv.setUint32(this.cb + CB_FAST(perm) + 4, end > start ? end - start : 0, true);
   }
 }
 
-function clampU32(x: number): number {
+/**
+ * lowBound / highBound turn a region's start / end into the u32 bounds the generated code
+ * compares integer addresses with: a >= start iff a >= ceil(start); a + n <= end iff
+ * a + n <= floor(end). NaN bounds admit nothing.
+ */
+function lowBound(x: number): number {
   if (x >>> 0 === x) return x;
-  return x > 0xffffffff ? 0xffffffff : x > 0 ? Math.floor(x) : 0;
+  return x > 0 ? Math.min(Math.ceil(x), 0xffffffff) : x <= 0 ? 0 : 0xffffffff;
+}
+
+function highBound(x: number): number {
+  if (x >>> 0 === x) return x;
+  return x > 0 ? Math.min(Math.floor(x), 0xffffffff) : 0;
 }
 
 const runtimes = new WeakMap<AddressSpace, Map<number, ContextRuntime>>();
