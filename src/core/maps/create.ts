@@ -5,12 +5,13 @@
 import type { AddressSpace } from '../vm/memory.js';
 import {
   BPF_F_MMAPABLE, BPF_F_NO_PREALLOC, BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY, BPF_F_WRONLY_PROG,
-  BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_LRU_PERCPU_HASH, E2BIG, EINVAL, ENOMEM, ENOTSUPP,
+  BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_LRU_PERCPU_HASH, E2BIG, EINVAL, ENOMEM, ENOTSUPP,
   H_BUCKETS, H_ESTRIDE, H_FLAGS, H_FREE, H_HASHES, H_ID, H_KEYS, H_KEY_SIZE, H_KSTRIDE, H_MAX_ENTRIES, H_NBUCKETS,
   H_NCPUS, H_NEXT, H_STRIDE, H_TYPE, H_VALUES, H_VALUE_SIZE, HEADER_SIZE, isArrayType, isHashType, isLruType, isPerCpu, round8,
 } from './layout.js';
 import { H_LRU, lruBlockSize, lruInit } from './lru.js';
 import { qsInit } from './queue.js';
+import { lpmInit } from './lpm.js';
 
 /** MapAttr are the BPF_MAP_CREATE inputs (bpf_attr field names in camelCase). */
 export interface MapAttr {
@@ -44,6 +45,12 @@ export function checkMapAttr(a: MapAttr): number {
   if (!accessOk(flags)) return -EINVAL;
   // BPF_F_NUMA_NODE pins memory to a node (node 0 here): refused for per-CPU maps
   if ((flags & BPF_F_NUMA_NODE) !== 0 && isPerCpu(t)) return -EINVAL;
+  if (t === BPF_MAP_TYPE_LPM_TRIE) {
+    if (a.maxEntries === 0 || (flags & BPF_F_NO_PREALLOC) === 0) return -EINVAL;
+    if ((flags & ~(BPF_F_NO_PREALLOC | BPF_F_NUMA_NODE | ACCESS_MASK)) !== 0) return -EINVAL;
+    if (a.keySize < 5 || a.keySize > 260 || a.valueSize < 1 || a.valueSize > KMALLOC_MAX_SIZE - 256 - 48) return -EINVAL;
+    return 0;
+  }
   if (t === BPF_MAP_TYPE_QUEUE || t === BPF_MAP_TYPE_STACK) {
     if (a.maxEntries === 0 || a.keySize !== 0 || a.valueSize === 0) return -EINVAL;
     if ((flags & ~(BPF_F_NUMA_NODE | ACCESS_MASK)) !== 0) return -EINVAL;
@@ -109,7 +116,8 @@ export function allocMap(space: AddressSpace, a: MapAttr, id: number, ncpus: num
   const hash = isHashType(t);
   const kstride = round8(a.keySize);
   const nb = hash ? bucketCount(n) : 0;
-  const extra = hash ? n * kstride + n * 4 + n * 4 + nb * 4 : 0;
+  const lpm = t === BPF_MAP_TYPE_LPM_TRIE;
+  const extra = hash ? n * kstride + n * 4 + n * 4 + nb * 4 : lpm ? n * kstride + n * 8 : 0;
   const lruSize = lru ? lruBlockSize(n, ncpus, percpuLru) : 0;
   const total = HEADER_SIZE + valuesSize + extra + lruSize;
   if (total > MAX_MAP_BYTES || nb > 2 ** 30) return -ENOMEM;
@@ -138,6 +146,11 @@ export function allocMap(space: AddressSpace, a: MapAttr, id: number, ncpus: num
     }
   }
   if (qs) qsInit(space, hdr, n);
+  if (lpm) {
+    const keys = values + valuesSize;
+    put(H_KEYS, keys); put(H_HASHES, keys + n * kstride); put(H_NEXT, keys + n * kstride + n * 4);
+    lpmInit(space, hdr);
+  }
   return { hdr, values, valuesSize };
 }
 

@@ -8,8 +8,9 @@ import { arrayCheckUpdate, arrayDelete, arrayElem, arrayGetNextKey } from './ops
 import { COPY_ALL_CPUS, hashDelete, hashElem, hashGetNextKey, hashUpdate } from './ops-hash.js';
 import { lruDelete, lruMark, lruUpdate } from './ops-lru.js';
 import { hashFind } from './ops-hash.js';
+import { lpmDelete, lpmGetNextKey, lpmLookup, lpmUpdate } from './lpm.js';
 import {
-  BPF_F_LOCK, BPF_MAP_TYPE_PROG_ARRAY, isQueueStack, H_VALUES, isLruType, EINVAL, ENOTSUPP, H_ESTRIDE, H_NCPUS, H_STRIDE, H_TYPE, H_VALUE_SIZE, isArrayType, isHashType,
+  BPF_F_LOCK, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_PROG_ARRAY, isQueueStack, H_VALUES, isLruType, EINVAL, ENOTSUPP, H_ESTRIDE, H_NCPUS, H_STRIDE, H_TYPE, H_VALUE_SIZE, isArrayType, isHashType,
 } from './layout.js';
 
 export { COPY_ALL_CPUS } from './ops-hash.js';
@@ -19,6 +20,7 @@ export function elemValue(space: AddressSpace, hdr: number, keyAddr: number): nu
   const t = space.dv.getUint32(hdr + H_TYPE, true);
   if (isArrayType(t)) return arrayElem(space, hdr, keyAddr);
   if (isHashType(t)) return hashElem(space, hdr, keyAddr);
+  if (t === BPF_MAP_TYPE_LPM_TRIE) return lpmLookup(space, hdr, keyAddr);
   return 0;
 }
 
@@ -46,6 +48,7 @@ export function updateElem(space: AddressSpace, hdr: number, keyAddr: number, va
   runCpu = cpu < 0 ? 0 : cpu): number {
   const dv = space.dv;
   const t = dv.getUint32(hdr + H_TYPE, true);
+  if (t === BPF_MAP_TYPE_LPM_TRIE) return lpmUpdate(space, hdr, keyAddr, valAddr, flags);
   if (isLruType(t)) {
     return lruUpdate(space, hdr, keyAddr, valAddr, flags, dv.getUint32(hdr + H_NCPUS, true) === 1 ? 0 : cpu, runCpu);
   }
@@ -70,6 +73,7 @@ export function updateElem(space: AddressSpace, hdr: number, keyAddr: number, va
 export function deleteElem(space: AddressSpace, hdr: number, keyAddr: number): number {
   const t = space.dv.getUint32(hdr + H_TYPE, true);
   if (isLruType(t)) return lruDelete(space, hdr, keyAddr);
+  if (t === BPF_MAP_TYPE_LPM_TRIE) return lpmDelete(space, hdr, keyAddr);
   if (isHashType(t)) return hashDelete(space, hdr, keyAddr);
   if (isArrayType(t)) return arrayDelete();
   return -EINVAL;
@@ -81,5 +85,6 @@ export function getNextKey(space: AddressSpace, hdr: number, keyAddr: number, ou
   if (isHashType(t)) return hashGetNextKey(space, hdr, keyAddr, out);
   if (isArrayType(t) || t === BPF_MAP_TYPE_PROG_ARRAY) return arrayGetNextKey(space, hdr, keyAddr, out);
   if (isQueueStack(t)) return -EINVAL;
+  if (t === BPF_MAP_TYPE_LPM_TRIE) return lpmGetNextKey(space, hdr, keyAddr, out);
   return -ENOTSUPP;
 }

@@ -7,7 +7,7 @@
 import type { Code } from '../jit/wasm/encoder.js';
 import { H_LRU } from './lru.js';
 import {
-  BPF_F_LOCK, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, E2BIG, EEXIST, EINVAL, ENOENT, H_BUCKETS, H_COUNT, H_ESTRIDE, H_FREE, H_HASHES, H_KEYS, H_KEY_SIZE,
+  BPF_F_LOCK, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_LPM_TRIE, E2BIG, EEXIST, EINVAL, ENOENT, H_BUCKETS, H_COUNT, H_ESTRIDE, H_FREE, H_HASHES, H_KEYS, H_KEY_SIZE,
   H_KSTRIDE, H_MAX_ENTRIES, H_NBUCKETS, H_NCPUS, H_NEXT, H_TYPE, H_VALUES, H_VALUE_SIZE,
 } from './layout.js';
 import { isArrayT, isHashT } from './wasm-lib.js';
@@ -28,6 +28,10 @@ export function genLookup(m: MRT): Code {
   const c = newCode(PARAMS);
   const hdr = c.local(I32), key = c.local(I32), v = c.local(I32);
   prologue(c, m, hdr, key);
+  // LPM tries: the TypeScript lookup (the prefix index is a JavaScript structure)
+  field(c, hdr, H_TYPE).i32(BPF_MAP_TYPE_LPM_TRIE).op(Op.i32_eq).if();
+  c.i32(2).get(hdr).get(key).i32(0).i32(0).call(m.lru).op(Op.return);
+  c.end();
   c.get(hdr).get(key).call(m.elem).tee(v).op(Op.i32_eqz).if().i64(0).op(Op.return).end();
   markLru(c, hdr, v);
   c.get(hdr).get(v).call(m.slot).op(Op.i64_extend_i32_u);
@@ -46,7 +50,8 @@ function markLru(c: Code, hdr: number, v: number): void {
 
 /** lruCall: LRU maps (type in local `t`) go to the TypeScript operation `op` through the `lru` import. */
 function lruCall(c: Code, m: MRT, t: number, op: number, hdr: number, key: number, val: number, f: number): void {
-  c.get(t).i32(BPF_MAP_TYPE_LRU_HASH).op(Op.i32_eq).get(t).i32(BPF_MAP_TYPE_LRU_PERCPU_HASH).op(Op.i32_eq).op(Op.i32_or).if();
+  c.get(t).i32(BPF_MAP_TYPE_LRU_HASH).op(Op.i32_eq).get(t).i32(BPF_MAP_TYPE_LRU_PERCPU_HASH).op(Op.i32_eq).op(Op.i32_or);
+  c.get(t).i32(BPF_MAP_TYPE_LPM_TRIE).op(Op.i32_eq).op(Op.i32_or).if();
   c.i32(op).get(hdr).get(key);
   if (val < 0) c.i32(0).i32(0);
   else c.get(val).get(f);

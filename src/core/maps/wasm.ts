@@ -16,7 +16,7 @@ import type { VmContext } from '../vm/engine.js';
 import type { AddressSpace } from '../vm/memory.js';
 import { MF_NOT_MAP, MF_READ, MF_UNINIT, MF_WRITE, genCheck, genElem, genFind, genHash, genKeyEq, genMapPtr, genSlot } from './wasm-lib.js';
 import { genDelete, genLookup, genUpdate } from './wasm-ops.js';
-import { deleteElem, updateElem } from './ops.js';
+import { deleteElem, lookupElem, updateElem } from './ops.js';
 import { I32, I64, type MRT } from './wasm-util.js';
 
 /** MAP_RUNTIME_EXPORTS are the helper names the module exports. */
@@ -111,7 +111,8 @@ export function mapRuntimeInstance(host: MapRuntimeHost, ctx: VmContext, checked
       },
       // LRU updates and deletes walk the LRU lists: they run the TypeScript operations
       lru: (op: number, hdr: number, key: number, val: number, flags: number) =>
-        BigInt(op === 0 ? updateElem(host.space, hdr >>> 0, key >>> 0, val >>> 0, flags >>> 0, ctx.cpu) : deleteElem(host.space, hdr >>> 0, key >>> 0)),
+        BigInt(op === 0 ? updateElem(host.space, hdr >>> 0, key >>> 0, val >>> 0, flags >>> 0, ctx.cpu)
+          : op === 1 ? deleteElem(host.space, hdr >>> 0, key >>> 0) : lookupElem(host.space, hdr >>> 0, key >>> 0, ctx.cpu)),
       stackBase: gl(ctx.stack.base), cb: gl(contextRuntime(ctx).cb), cpu: gl(ctx.cpu), checked: gl(checked ? 1 : 0),
       block: gl(host.table.block),
     };
