@@ -10,6 +10,12 @@ import { validate } from '../../src/core/isa/validate.js';
 import { buildCfg, funcGraph } from '../../src/core/jit/cfg.js';
 import { entryPoints } from '../../src/core/jit/compile.js';
 import { both, r0Of } from './util.js';
+import { createVmContext } from '../../src/core/vm/context.js';
+import type { Engine } from '../../src/core/vm/engine.js';
+import { PERM_RW } from '../../src/core/vm/memory.js';
+import { interpreter } from '../../src/core/vm/interpreter.js';
+import { jit } from '../../src/core/jit/index.js';
+import { isBpfError } from '../../src/core/errors.js';
 
 const IRREDUCIBLE = `
   r0 = 0
@@ -159,4 +165,26 @@ test('large programs compile (10,000 conditional blocks in one function)', () =>
   lines.push('exit');
   const text = lines.join('\n');
   assert.equal(r0Of(text, { data: new Uint8Array(5) }), BigInt((9999 * 10000) / 2 - 5));
+});
+
+test('budget running out inside a block: faults and LD_ABS misses before that point win', () => {
+  const data = new Uint8Array(8);
+  // the LD_ABS miss ends the run (r0 = 0) within the budget, though the block is longer
+  for (const budget of [1, 2, 3, 10]) {
+    const r = both('r0 = *(u8 *)skb[100]\nr0 = 5\nr1 = 1\nr2 = 2\nexit', { data, budget });
+    assert.deepEqual([r.r0, r.steps], [0n, 1], `budget ${budget}`);
+  }
+  // a memory fault inside the block is reported when the budget reaches it, E_BUDGET otherwise
+  const text = 'r0 = 1\nr1 = 0\nr0 = *(u8 *)(r1 + 0)\nr0 = 2\nexit';
+  assert.deepEqual(both(text, { data, budget: 2 }).code, 'E_BUDGET');
+  assert.deepEqual(both(text, { data, budget: 3 }).code, 'E_MEM');
+  // stores before the budget point happen, later ones do not
+  const p = assemble('*(u8 *)(r1 + 0) = 1\n*(u8 *)(r1 + 1) = 2\n*(u8 *)(r1 + 2) = 3\nexit');
+  for (const engine of [interpreter, jit] as Engine[]) {
+    const ctx = createVmContext();
+    const buf = ctx.space.alloc(8);
+    assert.throws(() => engine.load(p, ctx).run({ args: [BigInt(buf)], regions: [{ start: buf, end: buf + 8, perm: PERM_RW, name: 'b' }], budget: 2 }),
+      (e) => isBpfError(e) && e.code === 'E_BUDGET' && e.context.insn === 2);
+    assert.deepEqual([...ctx.space.read(buf, 4)], [1, 2, 0, 0], engine.name);
+  }
 });

@@ -53,6 +53,7 @@ export function compile(prog: Program, halves: Set<number>, opts: GenOptions): C
     fault: mb.importFunc('env', 'fault', [I32, I32, I64, I32], []),
     ldabsExit: mb.importFunc('env', 'ldabsExit', [], []),
     callx: mb.importFunc('env', 'callx', [I64, ...REGS6.slice(1), I32], [I64]),
+    budgetTail: mb.importFunc('env', 'budgetTail', [I32, I64, ...REGS11], []),
     helpers: new Map(hids.map((id) => [id, mb.importFunc('env', `h${id}`, [...REGS6.slice(1), I32], [I64])])),
     gStackBase: mb.importGlobal('env', 'stackBase', I64),
     gCb: mb.importGlobal('env', 'cb', I32),

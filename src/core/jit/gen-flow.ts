@@ -7,7 +7,7 @@ import * as o from '../isa/opcodes.js';
 import { STACK_SIZE } from '../vm/memory.js';
 import { Op } from './wasm/ops.js';
 import { type Gen, dst32, fault, src32, src64 } from './gen-ctx.js';
-import { F_BUDGET, F_CALL_DEPTH, F_KFUNC } from './layout.js';
+import { F_CALL_DEPTH, F_KFUNC } from './layout.js';
 
 const CMP64: Record<number, number> = {
   [o.BPF_JEQ]: Op.i64_eq, [o.BPF_JNE]: Op.i64_ne, [o.BPF_JGT]: Op.i64_gt_u, [o.BPF_JGE]: Op.i64_ge_u,
@@ -93,15 +93,17 @@ export function syncBudget(g: Gen): void {
 }
 
 /**
- * emitCharge charges `n` instructions starting at slot `start` against the budget. When
- * fewer are left, the fault import is told the start slot and the count left so it can name
- * the first instruction that would exceed the budget (the interpreter's E_BUDGET insn).
+ * emitCharge charges the `n` instructions of the budget unit starting at slot `start`. When
+ * fewer are left, the budgetTail import runs the unit in the interpreter with the budget left
+ * and registers as they are (it always ends in a fault, see gen-func.ts).
  */
 export function emitCharge(g: Gen, n: number, start: number): void {
   const c = g.c;
   const b = g.L.bud;
   c.get(b).i64(n).op(Op.i64_lt_u).if();
-  c.i32(F_BUDGET).i32(start).get(b).i32(0).call(g.m.fault).op(Op.unreachable);
+  c.i32(start).get(b);
+  for (let r = 0; r <= 10; r++) c.get(g.L.reg[r]);
+  c.call(g.m.budgetTail).op(Op.unreachable);
   c.end();
   c.get(b).i64(n).op(Op.i64_sub).set(b);
 }

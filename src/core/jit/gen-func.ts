@@ -2,11 +2,14 @@
  * FuncGen generates the blocks of one Wasm function (one eBPF entry point) for the
  * stackifier: instruction dispatch, budget segments and terminators.
  *
- * Budget: a block is split into segments that end after every instruction with an effect
- * visible outside the registers (memory access, call, packet load, exit). Each segment is
- * charged once, before it runs. If the budget runs out inside a segment the interpreter
- * would fault there too, and since the instructions before the segment's last one only touch
- * registers, faulting at the segment start leaves the same memory and reports the same error.
+ * Budget: a block is split into units that end after each bpf-to-bpf call (a callee charges
+ * its own instructions, so a caller must not charge past a call in advance). Each unit is
+ * charged once, before it runs. When the budget left does not cover the unit, the unit is
+ * not run here: the interpreter executes it from its start with exactly the budget left
+ * (budgetTail), so the fault (E_BUDGET, or any earlier fault) and the memory it leaves are the
+ * interpreter's by construction. The unit's last instruction is never reached in that case,
+ * so the tail never leaves straight-line code. An LD_ABS miss inside a unit refunds the
+ * unit's instructions after it, so `steps` stays exact.
  */
 import type { Insn } from '../isa/instruction.js';
 import { lddwValue } from '../isa/instruction.js';
@@ -19,13 +22,9 @@ import { emitAtomic, emitLdAbs, emitLoad, emitStore } from './gen-mem.js';
 import { emitCall, emitCharge, emitCond, emitExit } from './gen-flow.js';
 import { F_NO_EXIT } from './layout.js';
 
-/** hasEffect tells whether an instruction ends a budget segment. */
-function hasEffect(i: Insn): boolean {
-  const cls = o.BPF_CLASS(i.code);
-  if (cls === o.BPF_LDX || cls === o.BPF_ST || cls === o.BPF_STX) return true;
-  if (cls === o.BPF_LD) return o.BPF_MODE(i.code) !== o.BPF_IMM;
-  if (cls === o.BPF_JMP) return o.BPF_OP(i.code) === o.BPF_CALL || o.BPF_OP(i.code) === o.BPF_EXIT;
-  return false;
+/** endsUnit tells whether an instruction ends a budget unit (bpf-to-bpf calls). */
+function endsUnit(i: Insn): boolean {
+  return i.code === (o.BPF_JMP | o.BPF_CALL) && i.src === o.BPF_PSEUDO_CALL;
 }
 
 /** FuncGen implements BlockEmitter for one function. */
@@ -35,27 +34,25 @@ export class FuncGen implements BlockEmitter {
   body(b: BasicBlock): void {
     const bodyEnd = b.term === 'fall' ? b.end : b.last;
     const prog = this.g.prog;
-    let segStart = -1;
-    let count = 0;
+    let left = 0; // instructions of the current unit not emitted yet
     for (let pc = b.start; pc < b.end; pc++) {
       if (this.halves.has(pc)) continue;
-      if (segStart < 0) {
-        segStart = pc;
-        count = this.segmentLength(b, pc);
-        if (this.g.o.budget) emitCharge(this.g, count, pc);
+      if (left === 0) {
+        left = this.unitLength(b, pc);
+        if (this.g.o.budget) emitCharge(this.g, left, pc);
       }
-      if (pc < bodyEnd) this.insn(prog[pc], pc);
-      if (--count === 0) segStart = -1;
+      left--;
+      if (pc < bodyEnd) this.insn(prog[pc], pc, left);
     }
   }
 
-  /** segmentLength counts the instructions from `pc` to the end of its segment. */
-  private segmentLength(b: BasicBlock, pc: number): number {
+  /** unitLength counts the instructions from `pc` to the end of its budget unit. */
+  private unitLength(b: BasicBlock, pc: number): number {
     let n = 0;
     for (; pc < b.end; pc++) {
       if (this.halves.has(pc)) continue;
       n++;
-      if (hasEffect(this.g.prog[pc])) break;
+      if (endsUnit(this.g.prog[pc])) break;
     }
     return n;
   }
@@ -72,7 +69,8 @@ export class FuncGen implements BlockEmitter {
     fault(this.g, F_NO_EXIT, this.lastInsn);
   }
 
-  private insn(i: Insn, pc: number): void {
+  /** insn emits one instruction; `after` is how many instructions of its budget unit follow it. */
+  private insn(i: Insn, pc: number, after: number): void {
     const g = this.g;
     switch (o.BPF_CLASS(i.code)) {
       case o.BPF_ALU:
@@ -90,7 +88,7 @@ export class FuncGen implements BlockEmitter {
           g.c.i64(lddwValue(g.prog, pc)).set(g.L.reg[i.dst]);
           return;
         }
-        return emitLdAbs(g, i);
+        return emitLdAbs(g, i, after);
       default:
         // JMP class in the body: only calls (jumps and exit are terminators)
         if (o.BPF_OP(i.code) === o.BPF_CALL) return emitCall(g, i, pc);

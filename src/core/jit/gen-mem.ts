@@ -200,7 +200,7 @@ function atomicShared(g: Gen, i: Insn, is64: boolean, pc: number): void {
  * emitLdAbs emits LD_ABS / LD_IND: r0 = big-endian packet load, or the run ends returning 0
  * when the offset is negative or the load does not fit (no packet: length -1, never fits).
  */
-export function emitLdAbs(g: Gen, i: Insn): void {
+export function emitLdAbs(g: Gen, i: Insn, refund: number): void {
   const c = g.c;
   const size = o.sizeBytes(o.BPF_SIZE(i.code));
   const t = g.L.t;
@@ -212,7 +212,7 @@ export function emitLdAbs(g: Gen, i: Insn): void {
   c.tee(t).i64(0).op(Op.i64_lt_s);
   c.get(t).i64(size).op(Op.i64_add).get(g.L.cb).mem(Op.i64_load32_s, 2, CB_PKT_LEN).op(Op.i64_gt_s);
   c.op(Op.i32_or).if();
-  ldAbsMiss(g);
+  ldAbsMiss(g, refund);
   c.end();
   c.get(g.L.cb).mem(Op.i32_load, 2, CB_PKT_START).get(t).op(Op.i32_wrap_i64, Op.i32_add);
   if (size === 1) c.mem(Op.i64_load8_u, 0, 0);
@@ -225,10 +225,14 @@ export function emitLdAbs(g: Gen, i: Insn): void {
   c.set(g.L.reg[0]);
 }
 
-/** ldAbsMiss ends the run with r0 = 0: a plain return in frame 0, the ldabsExit import deeper. */
-function ldAbsMiss(g: Gen): void {
+/**
+ * ldAbsMiss ends the run with r0 = 0: a plain return in frame 0, the ldabsExit import deeper.
+ * The instructions of the budget unit after this one were charged but never run: refunded.
+ */
+function ldAbsMiss(g: Gen, refund: number): void {
   const c = g.c;
   const fp = g.L.reg[10];
+  if (g.o.budget && refund > 0) c.get(g.L.bud).i64(refund).op(Op.i64_add).set(g.L.bud);
   syncBudget(g);
   c.get(fp).get(g.L.sb).i64(STACK_SIZE).op(Op.i64_add, Op.i64_eq).if();
   c.i64(0);

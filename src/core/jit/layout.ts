@@ -8,7 +8,7 @@ import type { ErrorCode } from '../errors.js';
 
 /** FAULT_CODES maps the numeric code the generated code passes to `fault` to a BpfError code (0 is unused). */
 export const FAULT_CODES: readonly ErrorCode[] = ['EINVAL', 'E_MEM', 'E_UNINIT_STACK', 'E_BUDGET', 'E_NO_EXIT', 'E_CALL_DEPTH', 'E_HELPER'];
-/** Fault numbers (index into FAULT_CODES). */
+/** Fault numbers (index into FAULT_CODES). F_BUDGET is reserved: budget faults come from the interpreter tail. */
 export const F_MEM = 1, F_UNINIT = 2, F_BUDGET = 3, F_NO_EXIT = 4, F_CALL_DEPTH = 5, F_KFUNC = 6;
 
 /**
@@ -40,6 +40,8 @@ export interface ModuleIndices {
   ldabsExit: number;
   /** import callx(id i64, r1..r5 i64, insn i32) -> i64 */
   callx: number;
+  /** import budgetTail(start i32, left i64, r0..r10 i64): runs a budget unit in the interpreter; throws */
+  budgetTail: number;
   /** helper functions by helper ID: (r1..r5 i64, insn i32) -> i64 (imported or generated) */
   helpers: Map<number, number>;
   /** internal region(a i64, size i32, perm i32, insn i32): checks the extra regions or faults */

@@ -11,6 +11,10 @@ import { DEFAULT_BUDGET, type LoadedProgram, type RunOptions, type RunResult, ty
 import type { Region } from '../vm/memory.js';
 import type { CacheEntry } from './index.js';
 import { CB_ARGS, CB_R0 } from './layout.js';
+import { STACK_FRAME_SIZE } from '../isa/opcodes.js';
+import { type DecodedProgram, predecode } from '../vm/interpreter-decode.js';
+import { createState, getReg, setReg } from '../vm/interpreter-state.js';
+import { EXITED, execute } from '../vm/interpreter-loop.js';
 import { type ContextRuntime, type RunFrame, LDABS_EXIT, callHelperJs, callxId, contextRuntime, faultError, helperEnv } from './runtime.js';
 
 type EntryFn = (budget: number) => void;
@@ -29,6 +33,8 @@ export class JitProgram implements LoadedProgram {
   /** runs of this program in progress (a helper may run it again) */
   private active = 0;
   private readonly frame: RunFrame;
+  /** the interpreter's form of the program, for budget tails */
+  private decoded: DecodedProgram | undefined;
   private readonly rt: ContextRuntime;
   private readonly env: HelperEnv;
 
@@ -43,6 +49,8 @@ export class JitProgram implements LoadedProgram {
     this.rt = contextRuntime(ctx);
     this.frame = { ctx, regions: NO_REGIONS, pktStart: 0, pktLen: -1, helperInsn: 0 };
     this.env = helperEnv(this.rt, ctx, checked);
+    // pre-decoded at load like the interpreter does, so tails see the helpers of load time
+    if (counting) this.decoded = predecode(insns, halves, ctx.helpers);
     this.instance = new WebAssembly.Instance(module, { env: this.imports(helperIds) as WebAssembly.ModuleImports });
     const ex = this.instance.exports;
     this.entry = ex.entry as unknown as EntryFn;
@@ -57,13 +65,14 @@ export class JitProgram implements LoadedProgram {
       stackBase: new WebAssembly.Global({ value: 'i64', mutable: false }, BigInt(ctx.stack.base)),
       cb: new WebAssembly.Global({ value: 'i32', mutable: false }, rt.cb),
       fault: (code: number, insn: number, addr: bigint, size: number) => {
-        throw faultError(rt, this.insns, this.halves, code, insn, addr, size);
+        throw faultError(rt, this.insns, code, insn, addr, size);
       },
       ldabsExit: () => {
         throw LDABS_EXIT;
       },
       callx: (id: bigint, a: bigint, b: bigint, c: bigint, d: bigint, e: bigint, insn: number) =>
         callHelperJs(rt, env, callxId(id, insn), undefined, [a, b, c, d, e], insn),
+      budgetTail: (start: number, left: bigint, ...regs: bigint[]) => this.budgetTail(start, left, regs),
     };
     for (const id of helperIds) {
       const impl = ctx.helpers.get(id);
@@ -74,6 +83,31 @@ export class JitProgram implements LoadedProgram {
         callHelperJs(rt, env, id, pre, [a, b, c, d, e], insn));
     }
     return imp;
+  }
+
+  /**
+   * budgetTail runs the budget unit at slot `start`, which the budget left does not cover, in
+   * the reference interpreter with that budget and the registers as they are. The unit is
+   * straight-line code whose last instruction cannot be reached, so this always ends in a
+   * fault (E_BUDGET or an earlier one) or an LD_ABS miss, exactly where the interpreter would.
+   */
+  private budgetTail(start: number, left: bigint, regs: bigint[]): never {
+    this.decoded ??= predecode(this.insns, this.halves, this.ctx.helpers);
+    const st = createState(this.decoded, this.ctx, this.checked);
+    regs.forEach((v, k) => setReg(st.regs, k, v));
+    const f = this.rt.active[this.rt.active.length - 1];
+    st.pc = start;
+    st.depth = (this.ctx.stack.top(0) - Number(regs[10])) / STACK_FRAME_SIZE;
+    st.steps = 0;
+    st.budget = Number(left);
+    st.regions = f.regions.slice();
+    st.pktStart = f.pktStart;
+    st.pktLen = f.pktLen;
+    st.done = false;
+    const res = execute(st, st.budget);
+    this.setLeft(st.budget - st.steps); // keeps run's steps exact after an LD_ABS miss
+    if (res === EXITED && getReg(st.regs, 0) === 0n) throw LDABS_EXIT;
+    throw new BpfError('EINVAL', 'internal: a budget tail ended without a fault', { insn: st.pc });
   }
 
   /** run executes the program once; faults throw BpfError. */

@@ -9,7 +9,7 @@ import type { HelperEnv } from '../helpers/registry.js';
 import { helperName } from '../helpers/registry.js';
 import type { VmContext } from '../vm/engine.js';
 import { type AddressSpace, PERM_R, PERM_W, STACK_SIZE, type Region } from '../vm/memory.js';
-import { CB_FAST, CB_NREGIONS, CB_PKT_LEN, CB_PKT_START, CB_REGIONS, CB_SIZE, FAULT_CODES, F_BUDGET, F_CALL_DEPTH,
+import { CB_FAST, CB_NREGIONS, CB_PKT_LEN, CB_PKT_START, CB_REGIONS, CB_SIZE, FAULT_CODES, F_CALL_DEPTH,
   F_KFUNC, F_MEM, F_NO_EXIT, F_UNINIT, REGION_ENTRY } from './layout.js';
 
 /** RunFrame is the JS-visible state of one active run (nested runs stack up). */
@@ -180,7 +180,7 @@ export function helperEnv(rt: ContextRuntime, ctx: VmContext, checked: boolean):
 }
 
 /** faultError builds the BpfError for a `fault` call from generated code. */
-export function faultError(rt: ContextRuntime, prog: Program, halves: Set<number>, code: number, insn: number,
+export function faultError(rt: ContextRuntime, prog: Program, code: number, insn: number,
   addr: bigint, size: number): BpfError {
   const address = Number(BigInt.asUintN(64, addr));
   switch (code) {
@@ -192,8 +192,6 @@ export function faultError(rt: ContextRuntime, prog: Program, halves: Set<number
       while (k < size - 1 && u8[address - st.base + st.shadow + k] === 1) k++;
       return uninit(insn, address + k);
     }
-    case F_BUDGET:
-      return new BpfError('E_BUDGET', 'instruction budget exhausted', { insn: nthInsn(halves, insn, address) });
     case F_NO_EXIT:
       return new BpfError('E_NO_EXIT', 'execution ran past the last instruction', { insn });
     case F_CALL_DEPTH:
@@ -203,13 +201,6 @@ export function faultError(rt: ContextRuntime, prog: Program, halves: Set<number
     default:
       return new BpfError('EINVAL', `internal: unknown fault ${code} (program of ${prog.length} slots)`, { insn });
   }
-}
-
-/** nthInsn is the slot of the instruction `n` instructions after `start` (lddw counts once). */
-function nthInsn(halves: Set<number>, start: number, n: number): number {
-  let pc = start;
-  for (let k = 0; k < n; k++) pc += halves.has(pc + 1) ? 2 : 1;
-  return pc;
 }
 
 /** callHelperJs runs helper `id` for generated code with the interpreter's error rules. */
