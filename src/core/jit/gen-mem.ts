@@ -1,8 +1,9 @@
 /**
  * Memory instructions: LDX (zero- and sign-extending), ST/STX, atomics and the legacy packet
- * loads. Checked mode inlines the stack fast path (bounds + shadow bytes) and calls the
- * generated `region` function for everything else; trusted mode uses the low 32 bits of the
- * address directly and relies on Wasm's own bounds checks.
+ * loads. Checked mode inlines the stack fast path (bounds + shadow bytes; r10-relative
+ * accesses need only the shadow) and a test of the run's fast-path region, and calls the
+ * generated `region` function for the rest; trusted mode uses the low 32 bits of the address
+ * directly and relies on Wasm's own bounds checks.
  */
 import type { Insn } from '../isa/instruction.js';
 import * as o from '../isa/opcodes.js';
