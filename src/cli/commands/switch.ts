@@ -1,48 +1,84 @@
 /**
  * `tsbpf switch`: run a switch over ports named on the command line with a program (a
- * clang-compiled XDP or VALE-BPF object, or assembly), until every input is consumed, then
- * print per-port statistics. Ports: `in=FILE` (pcap/pcapng frames received on the port),
- * `out=FILE` (frames the port transmits, written as classic pcap), both, or `null`.
+ * clang-compiled XDP or VALE-BPF object, or assembly), then print per-port statistics.
+ * pcap ports (`in=FILE`, `out=FILE`, both, or `null`) run until every input is consumed.
+ * Live ports (`tap=NAME`, `vxlan=SPEC`, `gen[=FLOWS]`, `mem`) or `--control PATH` run until
+ * SIGINT/SIGTERM or `--duration`. `tsbpf switch stats|swap|maps --control PATH` talk to a
+ * running switch.
  */
 import { parseArgs } from 'node:util';
 import { BpfError } from '../../core/errors.js';
 import { Switch } from '../../switch/dataplane/switch.js';
 import { loadSwitchProgram } from '../../switch/load.js';
 import { PcapSink, pcapFrames } from '../../switch/ports/pcap.js';
-import { formatStats } from '../../switch/stats-format.js';
+import { formatStats, formatStatsRows, type StatsRow } from '../../switch/stats-format.js';
+import { readFileSync } from 'node:fs';
+import { ControlServer, controlRequest, type MapDump } from '../../switch/control.js';
+import { LiveSwitch } from '../../switch/live.js';
+import { makeTemplates } from '../../switch/dataplane/pktgen.js';
+import type { TraceEvent } from '../../switch/dataplane/dispatch.js';
+import type { ProgKind } from '../../switch/program.js';
+import type { PortDriver } from '../../switch/ports/driver.js';
+import { MemPort } from '../../switch/ports/mem.js';
+import { TapPort } from '../../switch/ports/tap.js';
+import { parseVxlanSpec, VxlanPort } from '../../switch/ports/vxlan.js';
 import { loadEngine } from '../engines.js';
 import type { CliIo } from '../io.js';
 
 const USAGE = `Usage: tsbpf switch --port SPEC [--port SPEC ...] [--prog FILE [--section S] [--name N] [--kind xdp|vale]]
                     [--engine jit|interp] [--dataplane wasm|js] [--unchecked] [--batch N] [--json]
-Port SPEC: in=FILE,out=FILE | in=FILE | out=FILE | null   (port i gets ifindex i+1)
-  in:  a pcap or pcapng file whose frames are received on the port
-  out: a classic pcap file (tcpdump -r reads it) of the frames the port transmits
+                    [--control PATH] [--duration SEC]
+       tsbpf switch stats --control PATH [--json]
+       tsbpf switch swap --control PATH --prog FILE [--section S] [--name N] [--kind xdp|vale]
+       tsbpf switch maps --control PATH [--json]
+Port SPEC (port i gets ifindex i+1):
+  in=FILE,out=FILE | in=FILE | out=FILE | null
+       in:  a pcap or pcapng file whose frames are received on the port
+       out: a classic pcap file (tcpdump -r reads it) of the frames the port transmits
+  tap=NAME                         a TAP device (created if missing; needs CAP_NET_ADMIN)
+  vxlan=[LHOST:]LPORT:RHOST:RPORT:VNI   VXLAN (RFC 7348) over UDP, e.g. with a Linux vxlan interface
+  gen[=FLOWS]                      in-memory generator of 60-byte UDP frames (and a counting sink)
+  mem                              in-memory counting sink
+With live ports or --control the switch runs until SIGINT/SIGTERM or --duration seconds.
 Without --prog the VALE-BPF no-logic forwarder (port i -> port i^1) runs.
 `;
 
-interface PortArg { input?: string; output?: string }
+interface PortArg { input?: string; output?: string; tap?: string; vxlan?: string; gen?: number; mem?: boolean }
+
+function isLive(p: PortArg): boolean {
+  return p.tap !== undefined || p.vxlan !== undefined || p.gen !== undefined || p.mem === true;
+}
 
 function parsePort(spec: string): PortArg {
   if (spec === 'null') return {};
+  if (spec === 'mem') return { mem: true };
+  if (spec === 'gen' || spec.startsWith('gen=')) {
+    const flows = spec === 'gen' ? 1 : Number(spec.slice(4));
+    if (!Number.isInteger(flows) || flows < 1) throw new BpfError('EINVAL', `bad port spec "${spec}" (gen=FLOWS)`);
+    return { gen: flows };
+  }
+  if (spec.startsWith('tap=')) return { tap: spec.slice(4) };
+  if (spec.startsWith('vxlan=')) return { vxlan: spec.slice(6) };
   const p: PortArg = {};
   for (const part of spec.split(',')) {
     const [k, ...v] = part.split('=');
     const val = v.join('=');
     if (k === 'in' && val) p.input = val;
     else if (k === 'out' && val) p.output = val;
-    else throw new BpfError('EINVAL', `bad port spec "${spec}" (expected in=FILE, out=FILE or null)`);
+    else throw new BpfError('EINVAL', `bad port spec "${spec}" (expected in=FILE, out=FILE, tap=NAME, vxlan=SPEC, gen, mem or null)`);
   }
   return p;
 }
 
 /** switchCommand implements `tsbpf switch`. */
 export async function switchCommand(argv: string[], io: CliIo): Promise<number> {
+  if (['stats', 'swap', 'maps'].includes(argv[0])) return controlCommand(argv[0], argv.slice(1), io);
   const { values: a } = parseArgs({
     args: argv, options: {
       port: { type: 'string', multiple: true }, prog: { type: 'string' }, section: { type: 'string' }, name: { type: 'string' },
       kind: { type: 'string' }, engine: { type: 'string' }, dataplane: { type: 'string' }, unchecked: { type: 'boolean' },
-      batch: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      batch: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, control: { type: 'string' },
+      duration: { type: 'string' },
     },
   });
   if (a.help || !a.port?.length) {
@@ -56,6 +92,7 @@ export async function switchCommand(argv: string[], io: CliIo): Promise<number> 
   const sw = new Switch({ ports: ports.length, engine, checked: !a.unchecked, batch: a.batch ? Number(a.batch) : undefined,
     dataplane: a.dataplane as 'wasm' | 'js' | undefined });
   sw.attach(prog);
+  if (a.control || ports.some(isLive)) return runLive(sw, ports, a, io);
   const inputs = ports.map((p) => (p.input ? pcapFrames(p.input) : []));
   const sinks = ports.map((p, i) => (p.output ? new PcapSink(p.output, sw, i) : null));
   pump(sw, inputs, sinks);
@@ -82,4 +119,83 @@ function pump(sw: Switch, inputs: Uint8Array[][], sinks: Array<PcapSink | null>)
     drain();
     if (fed === 0 && moved === 0 && inputs.every((f, p) => next[p] >= f.length)) break;
   }
+}
+
+/** runLive runs the switch with live drivers (and the control socket) until a signal or --duration. */
+async function runLive(sw: Switch, ports: PortArg[], a: { control?: string; duration?: string; json?: boolean }, io: CliIo): Promise<number> {
+  if (ports.some((p) => p.input || p.output)) throw new BpfError('EINVAL', 'pcap ports (in=/out=) cannot be mixed with live ports or --control');
+  const duration = a.duration === undefined ? Infinity : Number(a.duration);
+  if (!(duration > 0)) throw new BpfError('EINVAL', '--duration must be a positive number of seconds');
+  const drivers: PortDriver[] = [];
+  try {
+    for (const [i, p] of ports.entries()) {
+      if (p.tap !== undefined) drivers.push(new TapPort(sw, i, p.tap));
+      else if (p.vxlan !== undefined) {
+        const v = new VxlanPort(sw, i, parseVxlanSpec(p.vxlan));
+        await v.bind();
+        drivers.push(v);
+      } else drivers.push(new MemPort(sw, i, p.gen ? makeTemplates({ flows: p.gen }) : []));
+    }
+  } catch (e) {
+    for (const d of drivers) d.close();
+    throw e;
+  }
+  const live = new LiveSwitch(sw, drivers);
+  const ctl = a.control ? new ControlServer(live, a.control) : null;
+  await ctl?.listen();
+  live.start();
+  io.stderr(`switch running: ${drivers.map((d) => d.label).join(', ')}${ctl ? `; control socket ${a.control}` : ''}\n`);
+  await new Promise<void>((resolve) => {
+    const done = () => resolve();
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+    if (Number.isFinite(duration)) setTimeout(done, duration * 1000).unref();
+  });
+  await live.stop();
+  await ctl?.close();
+  if (a.json) io.stdout(JSON.stringify({ program: sw.program?.name, ports: sw.stats(), trace: sw.trace }, null, 2) + '\n');
+  else io.stdout(formatStats(sw));
+  return 0;
+}
+
+/** controlCommand implements `tsbpf switch stats|swap|maps --control PATH`. */
+async function controlCommand(sub: string, argv: string[], io: CliIo): Promise<number> {
+  const { values: a } = parseArgs({
+    args: argv, options: {
+      control: { type: 'string' }, prog: { type: 'string' }, section: { type: 'string' }, name: { type: 'string' },
+      kind: { type: 'string' }, json: { type: 'boolean' },
+    },
+  });
+  if (!a.control) throw new BpfError('EINVAL', `tsbpf switch ${sub} needs --control PATH`);
+  if (sub === 'swap') {
+    if (!a.prog) throw new BpfError('EINVAL', 'tsbpf switch swap needs --prog FILE');
+    const bytes = readFileSync(a.prog);
+    const isElf = bytes.subarray(0, 4).toString('latin1') === '\x7fELF';
+    const kind = a.kind as ProgKind | undefined;
+    const res = await controlRequest(a.control, isElf
+      ? { cmd: 'swap', object: bytes.toString('base64'), section: a.section, name: a.name, kind }
+      : { cmd: 'swap', asm: bytes.toString('utf8'), kind });
+    const p = res.program as { name: string; kind: string };
+    io.stdout(`swapped in ${p.name} (${p.kind})\n`);
+    return 0;
+  }
+  const res = await controlRequest(a.control, { cmd: sub as 'stats' | 'maps' });
+  if (a.json) {
+    io.stdout(`${JSON.stringify(res, null, 2)}\n`);
+    return 0;
+  }
+  if (sub === 'stats') {
+    const p = res.program as { name: string; kind: string } | null;
+    io.stdout(`program ${p ? `${p.name} (${p.kind})` : 'none'}\n${formatStatsRows(res.ports as StatsRow[], res.trace as TraceEvent[])}`);
+  } else io.stdout(formatMaps(res.maps as MapDump[]));
+  return 0;
+}
+
+/** formatMaps prints each map like `bpftool map dump`: "key: .. value: .." lines and a count. */
+function formatMaps(maps: MapDump[]): string {
+  if (maps.length === 0) return 'the running program has no maps\n';
+  const spaced = (h: string) => h.replace(/(..)(?!$)/g, '$1 ');
+  return maps.map((m) => `map ${m.name} (type ${m.type}, key ${m.keySize} B, value ${m.valueSize} B, max ${m.maxEntries}):\n` +
+    m.entries.map(([k, v]) => `key: ${spaced(k)}  value: ${spaced(v)}\n`).join('') +
+    `Found ${m.entries.length} element${m.entries.length === 1 ? '' : 's'}\n`).join('\n');
 }
