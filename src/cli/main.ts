@@ -12,6 +12,7 @@ import { cbpfCommand } from './commands/cbpf.js';
 import { pcapCommand } from './commands/pcap.js';
 import { switchCommand } from './commands/switch.js';
 import { pktgenCommand } from './commands/pktgen.js';
+import { mapCommand } from './commands/map.js';
 import { processIo, type CliIo, type CommandHandler } from './io.js';
 
 const HELP = `Usage: tsbpf COMMAND ...
@@ -22,6 +23,8 @@ Commands:
   prog run FILE [options]           run a program (see: tsbpf prog help)
   prog dump xlated FILE [--section S]
                                     instructions with source lines (ELF objects with BTF)
+  map dump|lookup|update|delete|getnext (pinned PATH | name NAME) ...
+                                    maps in bpftool's format (-j for JSON)
   btf dump file FILE                the BTF types of an object, as bpftool prints them
   cbpf disasm|check|run|convert|compile ...
                                     classic BPF (tcpdump -d/-dd/-ddd forms) and its conversion to eBPF
@@ -40,6 +43,7 @@ const COMMANDS: Record<string, CommandHandler> = {
   asm: asmCommand,
   disasm: disasmCommand,
   prog: progCommand,
+  map: mapCommand,
   'conformance-plugin': conformancePlugin,
   demo: demoCommand,
   btf: btfCommand,
