@@ -19,7 +19,8 @@ function frame(len: number, ethertype: number, dst?: number[]): Uint8Array {
   if (dst) f.set(dst, 0);
   return f;
 }
-const INPUTS = [ipv4Frame(64), ipv4Frame(14, 2), ipv4Frame(64), ipv4Frame(300, 5), frame(20, 0x88cc), frame(60, 0x86dd, [0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), frame(40, 0x86dd)];
+const INPUTS = [ipv4Frame(64), ipv4Frame(14, 2), ipv4Frame(64), ipv4Frame(300, 5), frame(20, 0x88cc), frame(60, 0x86dd, [0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), frame(40, 0x86dd),
+  frame(60, 0x0800, [0, 0, 0, 0, 0, 0]), frame(60, 0x0800, [1, 0, 0x5e, 0, 0, 1]), frame(60, 0x0800, [0, 0, 0, 0, 0, 0])];
 
 function outcome<T>(fn: () => T): { v?: T; err?: string } {
   try {
@@ -54,7 +55,8 @@ for (const path of fixtureObjects()) {
               assert.equal(Number(mine.v.retval & 0xffffffffn), kr.v.retval, `${where}: retval`);
               assert.equal(hex(mine.v.dataOut), hex(kr.v.dataOut), `${where}: data_out`);
             }
-            for (const [name, km] of k.maps) assert.deepEqual(tsbpfMapEntries(rt, coll.fd(name)), kernelMapEntries(km), `${where}: map ${name}`);
+            // prog array values are program ids, which differ between the two systems
+            for (const [name, km] of k.maps) if (km.type !== 3) assert.deepEqual(tsbpfMapEntries(rt, coll.fd(name)), kernelMapEntries(km), `${where}: map ${name}`);
           }
         } finally {
           k.close();

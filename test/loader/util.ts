@@ -45,7 +45,11 @@ export function tsbpfMapEntries(rt: Runtime, fd: number): Array<[string, string]
       if (isBpfError(e) && e.code === 'ENOENT') break;
       throw e;
     }
-    out.push([hex(k), hex(mapLookupElem(rt, fd, k))]);
+    try {
+      out.push([hex(k), hex(mapLookupElem(rt, fd, k))]);
+    } catch (e) {
+      if (!isBpfError(e) || e.code !== 'ENOENT') throw e; // an empty prog array slot
+    }
   }
   return out.sort();
 }

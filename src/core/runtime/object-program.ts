@@ -54,11 +54,14 @@ export class BpfProgram {
   readonly name: string;
   readonly type: string;
   readonly sectionName: string;
+  /** fd is the program's fd in the runtime (what prog arrays store), -1 when it has none */
+  readonly fd: number;
 
   constructor(readonly rt: Runtime, readonly spec: ProgramSpec, readonly insns: Insn[], readonly loaded: LoadedProgram, readonly cpu = 0) {
     this.name = spec.name;
     this.type = spec.type;
     this.sectionName = spec.sectionName;
+    this.fd = (loaded as { fd?: number }).fd ?? -1;
   }
 
   /** run runs the program on `input` like BPF_PROG_TEST_RUN. */

@@ -24,6 +24,7 @@ import { Collection } from './object-collection.js';
 import { addTraceSink, registerLoaderHelpers, type TraceSink } from './loader-helpers.js';
 import { prepareProgram, verifierHook, type VerifyHook } from './object-prepare.js';
 import { pinMap } from './pin.js';
+import { mapUpdateElem } from './commands.js';
 
 /** LoadObjectOptions configure loadObject. */
 export interface LoadObjectOptions extends EngineOptions {
@@ -63,10 +64,50 @@ export function selectPrograms(spec: ObjectSpec, names?: string[]): ProgramSpec[
   });
 }
 
-function mapsUsed(spec: ObjectSpec, progs: ProgramSpec[], all: boolean): string[] {
-  if (all) return spec.maps.map((m) => m.name);
-  const used = new Set(progs.flatMap((p) => p.relocations.map((r) => r.map)));
-  return spec.maps.filter((m) => used.has(m.name)).map((m) => m.name);
+/**
+ * closure extends a program selection with what it needs: the maps its programs use, the
+ * programs and inner maps those maps' initial contents (__array) name, transitively.
+ */
+function closure(spec: ObjectSpec, progs: ProgramSpec[], all: boolean): { progs: ProgramSpec[]; maps: string[] } {
+  if (all) return { progs: spec.programs, maps: spec.maps.map((m) => m.name) };
+  const ps = new Set(progs), ms = new Set<string>();
+  for (let grew = true; grew;) {
+    grew = false;
+    const add = (name: string): void => {
+      if (!ms.has(name) && spec.maps.some((m) => m.name === name)) { ms.add(name); grew = true; }
+    };
+    for (const p of ps) p.relocations.forEach((r) => add(r.map));
+    for (const m of spec.maps.filter((x) => ms.has(x.name))) {
+      for (const slot of m.contents) {
+        const prog = spec.programs.find((x) => x.name === slot.name);
+        if (prog && !ps.has(prog)) { ps.add(prog); grew = true; } else if (!prog) add(slot.name);
+      }
+    }
+  }
+  return { progs: spec.programs.filter((p) => ps.has(p)), maps: spec.maps.filter((m) => ms.has(m.name)).map((m) => m.name) };
+}
+
+/** fillContents stores the initial __array slots: program fds in prog arrays, map fds in maps of maps. */
+function fillContents(rt: Runtime, spec: ObjectSpec, fds: Map<string, number>, programs: Record<string, BpfProgram>): void {
+  for (const m of spec.maps) {
+    const fd = fds.get(m.name);
+    if (fd === undefined) continue;
+    for (const slot of m.contents) {
+      const target = programs[slot.name]?.fd ?? fds.get(slot.name);
+      if (target === undefined) {
+        throw new BpfError('E_RELOC', `load maps: map "${m.name}": slot ${slot.key} names "${slot.name}", which is not loaded`, { section: m.section, symbol: m.name });
+      }
+      const key = new Uint8Array(4), value = new Uint8Array(4);
+      new DataView(key.buffer).setUint32(0, slot.key, true);
+      new DataView(value.buffer).setUint32(0, target, true);
+      try {
+        mapUpdateElem(rt, fd, key, value);
+      } catch (e) {
+        if (isBpfError(e)) throw e.withPrefix(`load maps: map "${m.name}": slot ${slot.key} ("${slot.name}")`).withContext({ section: m.section, symbol: m.name });
+        throw e;
+      }
+    }
+  }
 }
 
 function createMaps(rt: Runtime, spec: ObjectSpec, names: string[], opts: LoadObjectOptions): { fds: Map<string, number>; toPin: string[] } {
@@ -90,7 +131,7 @@ function loadOne(rt: Runtime, spec: ObjectSpec, p: ProgramSpec, fds: Map<string,
   hook: VerifyHook | undefined, opts: LoadObjectOptions): BpfProgram {
   const insns = prepareProgram(rt, spec, p, fds, targets, hook);
   try {
-    return new BpfProgram(rt, p, insns, rt.load(engine, insns, { checked: opts.checked, cpu: opts.cpu }), opts.cpu ?? 0);
+    return new BpfProgram(rt, p, insns, rt.load(engine, insns, { checked: opts.checked, cpu: opts.cpu, name: p.name }), opts.cpu ?? 0);
   } catch (e) {
     if (isBpfError(e)) throw e.withPrefix(`load program "${p.name}"`).withContext({ section: p.sectionName, symbol: p.name });
     throw e;
@@ -100,10 +141,11 @@ function loadOne(rt: Runtime, spec: ObjectSpec, p: ProgramSpec, fds: Map<string,
 /** loadObject creates an object's maps and loads its programs into `rt`. */
 export function loadObject(rt: Runtime, spec: ObjectSpec, opts: LoadObjectOptions = {}): Collection {
   if (!spec.littleEndian) throw new BpfError('EINVAL', 'object is big-endian (bpfeb); tsbpf, like the kernel on this host, runs little-endian BPF');
-  const progs = selectPrograms(spec, opts.programs);
+  const need = closure(spec, selectPrograms(spec, opts.programs), !opts.programs);
+  const progs = need.progs;
   registerLoaderHelpers(rt);
   if (opts.trace) addTraceSink(rt, opts.trace);
-  const { fds, toPin } = createMaps(rt, spec, mapsUsed(spec, progs, !opts.programs), opts);
+  const { fds, toPin } = createMaps(rt, spec, need.maps, opts);
   const targets = opts.coreBtf ? [opts.coreBtf, contextBtf()] : [contextBtf()];
   const engine = opts.engine ?? jit;
   const programs: Record<string, BpfProgram> = {};
@@ -116,6 +158,7 @@ export function loadObject(rt: Runtime, spec: ObjectSpec, opts: LoadObjectOption
       opts.onProgramError(p, e);
     }
   }
+  fillContents(rt, spec, fds, programs);
   if (opts.pins) for (const name of toPin) pinMap(rt, opts.pins.store, fds.get(name)!, pinPathOf(spec.maps.find((m) => m.name === name)!, opts.pins));
   return new Collection(rt, spec, programs, fds);
 }

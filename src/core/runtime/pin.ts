@@ -10,7 +10,7 @@
  */
 import { BpfError, isBpfError } from '../errors.js';
 import { COPY_ALL_CPUS, updateElem } from '../maps/ops.js';
-import { round8 } from '../maps/layout.js';
+import { BPF_MAP_TYPE_PROG_ARRAY, round8 } from '../maps/layout.js';
 import { mapCreate, mapFreeze, mapGetNextKey, mapLookupElem, userValueSize } from './commands.js';
 import type { Runtime } from './runtime.js';
 import { PIN_KIND_MAP, PinReader, PinWriter, unwrapPin, wrapPin } from './pin-format.js';
@@ -87,18 +87,34 @@ export function mapMeta(rt: Runtime, fd: number): MapMeta {
   return metas.get(rt)?.get(fd) ?? { btf: null, btfKeyTypeId: 0, btfValueTypeId: 0 };
 }
 
-/** snapshotMap reads the whole state of map `fd`. */
+function tryOr<T>(fn: () => T, code: string, fallback: T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (isBpfError(e) && e.code === code) return fallback;
+    throw e;
+  }
+}
+
+/**
+ * snapshotMap reads the whole state of map `fd`. Prog arrays are saved empty (their values
+ * are programs of this runtime, meaningless elsewhere); maps that cannot be iterated (queue,
+ * stack, ring buffer) cannot be pinned.
+ */
 export function snapshotMap(rt: Runtime, fd: number): MapSnapshot {
   const m = rt.map(fd);
   const entries: Array<[Uint8Array, Uint8Array]> = [];
-  for (let k: Uint8Array | null = null; ;) {
+  for (let k: Uint8Array | null = null; m.mapType !== BPF_MAP_TYPE_PROG_ARRAY;) {
+    const prev = k;
     try {
-      k = mapGetNextKey(rt, fd, k);
+      k = mapGetNextKey(rt, fd, prev);
     } catch (e) {
       if (isBpfError(e) && e.code === 'ENOENT') break;
+      if (isBpfError(e)) throw new BpfError('E_PIN', `map ${m.name || fd}: contents of map type ${m.mapType} cannot be saved (${e.detail})`);
       throw e;
     }
-    entries.push([k, mapLookupElem(rt, fd, k)]);
+    const v = tryOr(() => mapLookupElem(rt, fd, k!), 'ENOENT', null);
+    if (v) entries.push([k, v]);
   }
   return {
     ...mapMeta(rt, fd), name: m.name, mapType: m.mapType, keySize: m.keySize, valueSize: m.valueSize,
