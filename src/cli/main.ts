@@ -23,6 +23,9 @@ Commands:
   prog run FILE [options]           run a program (see: tsbpf prog help)
   prog dump xlated FILE [--section S]
                                     instructions with source lines (ELF objects with BTF)
+  prog load|loadall FILE [PIN] [pinmaps DIR]
+                                    load (and verify, pin) an object's or C file's programs
+  prog show [PATH...]               pinned programs
   map dump|lookup|update|delete|getnext (pinned PATH | name NAME) ...
                                     maps in bpftool's format (-j for JSON)
   btf dump file FILE                the BTF types of an object, as bpftool prints them
