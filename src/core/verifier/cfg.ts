@@ -10,6 +10,7 @@ import { isLddw, type Insn, type Program } from '../isa/instruction.js';
 import * as o from '../isa/opcodes.js';
 import { jumpTarget, validate } from '../isa/validate.js';
 import { helperProto } from '../helpers/protos.js';
+import { isCanonical } from '../asm/canonical.js';
 import { reject } from './codes.js';
 
 /** Subprog is one function of the program: slots [start, end). */
@@ -59,6 +60,7 @@ function structure(prog: Program): Set<number> {
 function unsupported(prog: Program, halves: Set<number>): void {
   prog.forEach((i, pc) => {
     if (halves.has(pc)) return;
+    if (!isCanonical(i)) reject('INVALID_INSN', `${CLASS_NAMES[o.BPF_CLASS(i.code)]} uses reserved fields`, pc);
     if (i.code === (o.BPF_JMP | o.BPF_CALL | o.BPF_X)) reject('UNSUPPORTED', 'callx is not supported', pc);
     if (isCall(i) && i.src === o.BPF_PSEUDO_KFUNC_CALL) reject('UNSUPPORTED', 'kernel function calls are not supported', pc);
     if (isCall(i) && (i.dst !== 0 || i.off !== 0)) reject('INVALID_INSN', 'BPF_CALL uses reserved fields', pc);
@@ -66,6 +68,8 @@ function unsupported(prog: Program, halves: Set<number>): void {
     if (isPseudoFunc(i) && (prog[pc + 1].imm !== 0 || i.dst === o.R10)) reject('INVALID_INSN', 'invalid bpf func reference', pc);
   });
 }
+
+const CLASS_NAMES = ['BPF_LD', 'BPF_LDX', 'BPF_ST', 'BPF_STX', 'BPF_ALU', 'BPF_JMP', 'BPF_JMP32', 'BPF_ALU64'];
 
 /** funcTarget is the first slot of the subprogram a call or callback reference names. */
 function funcTarget(i: Insn, pc: number): number | null {
@@ -246,7 +250,9 @@ export function buildCfg(prog: Program): Cfg {
   checkBoundaries(prog, halves, subprogs, subprogOf);
   reachability(prog, halves);
   callGraph(prog, halves, subprogs, subprogOf);
-  return { halves, subprogs, subprogOf, prune: prunePoints(prog, halves), liveIn: liveness(prog, halves) };
+  const prune = prunePoints(prog, halves);
+  for (const sp of subprogs) prune[sp.start] = 1; // callbacks re-enter here
+  return { halves, subprogs, subprogOf, prune, liveIn: liveness(prog, halves) };
 }
 
 /** roundStack rounds a subprogram's stack depth as the kernel does for JIT-ed programs (16 bytes). */

@@ -80,20 +80,8 @@ function shiftView(w: W, op: number, a: View, s: number, s32: { min: bigint; max
   return { t: tArsh(a.t, s, w), umin: 0n, umax: umaxOf(w), smin: a.smin >> sh, smax: a.smax >> sh };
 }
 
-function divModView(w: W, op: number, a: View, b: View): View {
-  if (!tIsConst(b.t)) return unknownView(w);
-  const c = b.t.v;
-  if (op === o.BPF_DIV) {
-    if (c === 0n) return constView(w, 0n);
-    const umin = a.umin / c, umax = a.umax / c;
-    return bitsView(w, tRange(umin, umax), umin, umax);
-  }
-  if (c === 0n || a.umax < c) return a;
-  return bitsView(w, tRange(0n, c - 1n), 0n, c - 1n);
-}
-
 /** opView computes one ALU operation at width w; null when the result is unknown at that width. */
-function opView(w: W, op: number, a: View, b: View, signedDiv: boolean, s32: { min: bigint; max: bigint } | null): View | null {
+function opView(w: W, op: number, a: View, b: View, _signedDiv: boolean, s32: { min: bigint; max: bigint } | null): View | null {
   switch (op) {
     case o.BPF_ADD: return addView(w, a, b);
     case o.BPF_SUB: return subView(w, a, b);
@@ -116,10 +104,8 @@ function opView(w: W, op: number, a: View, b: View, signedDiv: boolean, s32: { m
       // only a known shift below the width gives bounds (is_safe_to_compute_dst_reg_range)
       if (!tIsConst(b.t) || b.t.v >= BigInt(w)) return null;
       return shiftView(w, op, a, Number(b.t.v), s32);
-    case o.BPF_DIV:
-    case o.BPF_MOD:
-      return signedDiv ? null : divModView(w, op, a, b);
     default:
+      // DIV, MOD: unknown, like the kernel (so that what we accept, it accepts)
       return null;
   }
 }

@@ -49,8 +49,11 @@ export interface Checkpoint {
   state: VState;
   branches: number;
   parent: Checkpoint | null;
-  /** processed-instruction count when it was saved (for the loop heuristic) */
-  insnAt: number;
+  /** fingerprint of the state (equal states have equal keys), to find identical states fast */
+  key: string;
+  /** times the state did / did not cover a state compared with it (eviction heuristic) */
+  hit: number;
+  miss: number;
 }
 
 /** Trail is the path of instructions that led to a state (for the level-1 log). */
@@ -163,4 +166,24 @@ export function statesEqual(o: VState, c: VState, live: LiveFn, exact: boolean):
   }
   for (let i = 0; i < o.refs.length; i++) if (!ids.check(o.refs[i].id, c.refs[i].id)) return false;
   return true;
+}
+
+/** stateKey is a fingerprint of the registers that matter at the state's pc, for exact comparisons. */
+export function stateKey(s: VState, live: LiveFn): string {
+  const parts: (string | number | bigint)[] = [s.frames.length, s.refs.length, s.lock ? 1 : 0];
+  for (let k = 0; k < s.frames.length; k++) {
+    const f = s.frames[k];
+    const mask = k === s.frames.length - 1 ? live(s.pc) : live(s.frames[k + 1].callsite + 1) & 0b1111000000;
+    parts.push('|', f.callsite);
+    for (let r = 0; r < 10; r++) {
+      if (!(mask & (1 << r))) continue;
+      const g = f.regs[r];
+      parts.push(r, g.type, g.off, g.s.t.v, g.s.t.m, g.s.umin, g.s.umax, g.s.smin, g.s.smax);
+    }
+    for (let q = 0; q < f.spills.length; q++) {
+      const sp = f.spills[q];
+      if (sp) parts.push('s', q, sp.type, sp.off, sp.s.t.v, sp.s.umin, sp.s.umax);
+    }
+  }
+  return parts.join(',');
 }

@@ -19,7 +19,10 @@ import { mapTypeNumber, MT, type MapLookup, type MapRef } from './maps.js';
 import { access } from './mem.js';
 import { NOT_INIT_REG, RegType, UNKNOWN_REG, constReg, ptrReg, scalarReg, type Reg } from './reg.js';
 import { truncate, UNKNOWN, unsignedRange } from './scalar.js';
-import { copyState, cur, newFrame, statesEqual, type Checkpoint, type VState } from './state.js';
+import { copyState, cur, newFrame, stateKey, statesEqual, type Checkpoint, type VState } from './state.js';
+
+/** Explored is what is saved at one prune point: completed states, and all states by fingerprint. */
+interface Explored { done: Checkpoint[]; byKey: Map<string, Checkpoint[]>; count: number }
 
 /** DEFAULT_INSN_LIMIT is the kernel's BPF_COMPLEXITY_LIMIT_INSNS. */
 export const DEFAULT_INSN_LIMIT = 1_000_000;
@@ -55,7 +58,7 @@ export class Verifier {
   readonly progType: ProgType;
   readonly log: Log;
   private readonly pending: VState[] = [];
-  private readonly explored = new Map<number, Checkpoint[]>();
+  private readonly explored = new Map<number, Explored>();
   private idGen = RAW_LEN_ID;
   private processed = 0;
   private totalStates = 0;
@@ -176,35 +179,57 @@ export class Verifier {
   private pathEnd(st: VState): void {
     for (let cp = st.parent; cp; cp = cp.parent) {
       if (--cp.branches > 0) break;
+      this.explored.get(cp.state.pc)?.done.push(cp);
     }
   }
 
   /** visited compares `st` with the states saved at its pc; true when it can be pruned. */
   private visited(st: VState): boolean {
     const live = (pc: number): number => this.cfg.liveIn[pc];
-    let list = this.explored.get(st.pc);
-    let looping = false;
+    let ex = this.explored.get(st.pc);
+    if (!ex) this.explored.set(st.pc, (ex = { done: [], byKey: new Map(), count: 0 }));
+    if (this.covered(ex.done, st)) return true;
     const top = cur(st);
-    const cbEntry = top.callback !== null && top.callback.entry === st.pc;
-    for (const cp of list ?? []) {
-      if (cp.branches === 0 || cbEntry) {
-        if (statesEqual(cp.state, st, live, false)) return true;
-        if (cbEntry && cp.branches) looping = true;
-      } else {
-        looping = true;
-        if (statesEqual(cp.state, st, live, true)) reject('INFINITE_LOOP', `infinite loop detected at insn ${st.pc}`);
+    const key = stateKey(st, live);
+    const same = ex.byKey.get(key) ?? [];
+    let looping = false;
+    for (const cp of same) {
+      if (cp.branches === 0) continue;
+      looping = true;
+      if (statesEqual(cp.state, st, live, true)) {
+        // a callback coming back to the same state has converged; anything else loops forever
+        if (top.callback !== null && top.callback.entry === st.pc) return true;
+        reject('INFINITE_LOOP', `infinite loop detected at insn ${st.pc}`);
       }
     }
+    if (!looping && ex.count > ex.done.length) looping = true;
     // inside a loop, save states only now and then (like the kernel) to bound memory
     if (looping && this.processed - this.lastAdd < 100) return false;
-    if (!list) this.explored.set(st.pc, (list = []));
-    const cp: Checkpoint = { state: copyState(st), branches: 1, parent: st.parent, insnAt: this.processed };
-    list.push(cp);
+    const cp: Checkpoint = { state: copyState(st), branches: 1, parent: st.parent, key, hit: 0, miss: 0 };
+    if (same.length === 0) ex.byKey.set(key, same);
+    same.push(cp);
+    ex.count++;
     st.parent = cp;
     this.lastAdd = this.processed;
     this.totalStates++;
-    this.maxPerInsn = Math.max(this.maxPerInsn, list.length);
+    this.maxPerInsn = Math.max(this.maxPerInsn, ex.count);
     this.peakStates = Math.max(this.peakStates, this.totalStates + this.pending.length);
+    return false;
+  }
+
+  /** covered tells whether a completed state covers `st`; states that rarely help are evicted. */
+  private covered(done: Checkpoint[], st: VState): boolean {
+    const live = (pc: number): number => this.cfg.liveIn[pc];
+    for (let k = 0; k < done.length; k++) {
+      const cp = done[k];
+      if (statesEqual(cp.state, st, live, false)) {
+        cp.hit++;
+        return true;
+      }
+      if (++cp.miss > cp.hit * 3 + 3) {
+        done.splice(k--, 1);
+      }
+    }
     return false;
   }
 
