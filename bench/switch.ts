@@ -17,10 +17,12 @@ import { Switch, type SwitchOptions } from '../src/switch/dataplane/switch.js';
 import { buildUdpFrame } from '../src/switch/dataplane/frames.js';
 import { programFromObject, type ProgKind, type SwitchProgram } from '../src/switch/program.js';
 import { median } from './measure.js';
+import { MultiSwitch } from '../src/switch/workers/multi.js';
+import { makeTemplates } from '../src/switch/dataplane/pktgen.js';
 
 const { values: args } = parseArgs({
   options: { json: { type: 'boolean' }, quick: { type: 'boolean' }, prog: { type: 'string' }, section: { type: 'string' },
-    kind: { type: 'string' } },
+    kind: { type: 'string' }, workers: { type: 'string' } },
 });
 const TRIALS = args.quick ? 3 : 7;
 const FRAME = buildUdpFrame({ dstMac: Uint8Array.of(2, 0, 0, 0, 0, 2), srcMac: Uint8Array.of(2, 0, 0, 0, 0, 1),
@@ -92,15 +94,47 @@ function measureKernel(prog: SwitchProgram | null): { mpps?: number; ns?: number
   return { mpps: 1000 / ns, ns };
 }
 
-function main(): void {
+/**
+ * measureWorkers returns the median aggregate Mpps of `prog` (trusted, Wasm loop) on `n`
+ * workers, each recirculating its RSS share of 64 flows between two ports.
+ */
+async function measureWorkers(prog: SwitchProgram, n: number): Promise<number> {
+  const ms = await MultiSwitch.start({ workers: n, ports: 2, prog, mode: 'loop', checked: false,
+    templates: makeTemplates({ flows: 64, srcPort: [1000, 1063], size: FRAME.length }) });
+  const total = () => ms.processed().reduce((a, b) => a + b, 0);
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  try {
+    await sleep(args.quick ? 200 : 500);
+    const samples: number[] = [];
+    for (let t = 0; t < TRIALS; t++) {
+      const f0 = total(), t0 = performance.now();
+      await sleep(args.quick ? 200 : 400);
+      samples.push((total() - f0) / (performance.now() - t0) / 1000);
+    }
+    return median(samples);
+  } finally {
+    await ms.stop();
+  }
+}
+
+async function workersSection(): Promise<Array<{ workers: number; mpps: number }>> {
+  const max = args.workers ? Number(args.workers) : 2;
+  const prog = args.prog ? cases()[0].prog : load(join('examples', 'switch', 'xdp_nologic.o'));
+  const out: Array<{ workers: number; mpps: number }> = [];
+  for (let n = 1; n <= max; n++) out.push({ workers: n, mpps: await measureWorkers(prog, n) });
+  return out;
+}
+
+async function main(): Promise<void> {
   const rows = cases().map((c) => {
     const results: Record<string, number> = {};
     for (const m of MODES) results[m.name] = measureSwitch(c.prog, m);
     const kernel = measureKernel(c.kernelTwin);
     return { program: c.name, kind: c.prog.kind, frameBytes: FRAME.length, results, kernel };
   });
+  const workers = await workersSection();
   if (args.json) {
-    console.log(JSON.stringify({ node: process.version, trials: TRIALS, rows: rows.map((r) => ({
+    console.log(JSON.stringify({ node: process.version, trials: TRIALS, workers, rows: rows.map((r) => ({
       ...r, nsPerPacket: Object.fromEntries(Object.entries(r.results).map(([k, v]) => [k, 1000 / v])),
     })) }, null, 2));
     return;
@@ -117,6 +151,13 @@ function main(): void {
     const ratio = r.kernel.mpps !== undefined ? (best / r.kernel.mpps).toFixed(2) : '-';
     console.log(`| ${r.program} | ${cells.join(' | ')} | ${k} | ${ratio} |`);
   }
+  console.log('');
+  console.log(`Workers (worker_threads over one shared memory, RSS over 64 flows, ${args.prog ? 'the given program' : 'xdp_nologic'}, ` +
+    `wasm loop trusted; the machine's other load counts):`);
+  console.log('');
+  console.log('| workers | Mpps (aggregate) | scaling |');
+  console.log('|---:|---:|---:|');
+  for (const w of workers) console.log(`| ${w.workers} | ${w.mpps.toFixed(2)} | ${(w.mpps / workers[0].mpps).toFixed(2)}x |`);
 }
 
-main();
+await main();

@@ -36,6 +36,12 @@ export interface AddressSpaceOptions {
   maximumBytes?: number;
   /** back the memory with a SharedArrayBuffer so workers can share it */
   shared?: boolean;
+  /**
+   * an existing memory to use (a worker's view of a shared address space); with `arena`, this
+   * space allocates only inside [arena[0], arena[1]) (a block the owner of the memory reserved)
+   */
+  memory?: WebAssembly.Memory;
+  arena?: [number, number];
 }
 
 /**
@@ -46,6 +52,7 @@ export class AddressSpace {
   readonly memory: WebAssembly.Memory;
   readonly shared: boolean;
   private top = GUARD_SIZE;
+  private readonly limit: number = Infinity;
   private buf: ArrayBuffer | SharedArrayBuffer;
   private _u8: Uint8Array;
   private _dv: DataView;
@@ -53,8 +60,12 @@ export class AddressSpace {
   constructor(opts: AddressSpaceOptions = {}) {
     const initial = Math.ceil((opts.initialBytes ?? 16 << 20) / PAGE);
     const maximum = Math.ceil((opts.maximumBytes ?? 1 << 30) / PAGE);
-    this.shared = opts.shared ?? false;
-    this.memory = new WebAssembly.Memory({ initial, maximum, shared: this.shared } as WebAssembly.MemoryDescriptor);
+    this.shared = opts.memory ? typeof SharedArrayBuffer !== 'undefined' && opts.memory.buffer instanceof SharedArrayBuffer : opts.shared ?? false;
+    this.memory = opts.memory ?? new WebAssembly.Memory({ initial, maximum, shared: this.shared } as WebAssembly.MemoryDescriptor);
+    if (opts.arena) {
+      this.top = opts.arena[0];
+      this.limit = opts.arena[1];
+    }
     this.buf = this.memory.buffer;
     this._u8 = new Uint8Array(this.buf);
     this._dv = new DataView(this.buf);
@@ -88,6 +99,7 @@ export class AddressSpace {
     if (!Number.isInteger(size) || size < 0) throw new BpfError('EINVAL', `bad allocation size ${size}`);
     const start = (this.top + align - 1) & ~(align - 1);
     const end = start + Math.max(size, 1);
+    if (end > this.limit) throw new BpfError('ENOMEM', `arena exhausted: ${size} bytes do not fit below ${this.limit}`);
     if (end > this.size) {
       const pages = Math.ceil((end - this.size) / PAGE);
       try {

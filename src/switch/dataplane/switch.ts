@@ -53,6 +53,8 @@ export interface SwitchOptions {
   /** address space (default: a new one, shared when `shared`) */
   space?: AddressSpace;
   shared?: boolean;
+  /** CPU index of the switch's execution context (a worker's index: per-CPU maps, JIT control block) */
+  cpu?: number;
   /** helpers beyond the switch's own (bpf_redirect): maps and the rest come from the runtime */
   helpers?: HelperRegistry;
   /** called for every traced event (aborts, faults, bad verdicts) */
@@ -97,7 +99,7 @@ export class Switch {
     if (specs.length < 1 || specs.length > 253) throw new BpfError('EINVAL', `a switch has 1 to 253 ports, not ${specs.length}`);
     this.space = opts.space ?? new AddressSpace({ shared: opts.shared ?? false, initialBytes: 4 << 20 });
     const helpers = opts.helpers ?? new HelperRegistry();
-    this.ctx = createVmContext({ space: this.space, helpers });
+    this.ctx = createVmContext({ space: this.space, helpers, cpu: opts.cpu ?? 0 });
     this.views = new Views(this.space);
     this.batch = opts.batch ?? 256;
     this.checked = opts.checked ?? true;

@@ -1,0 +1,47 @@
+/**
+ * Messages between the main thread and switch workers. Each worker runs one shard of the
+ * switch (every port's queue number = worker index, its own frame pool, state and execution
+ * context with cpu = worker index) inside an arena of the shared address space the main
+ * thread reserved for it, so nothing is allocated twice. Counters live in shared memory; the
+ * main thread reads them directly.
+ */
+import type { SwitchProgram } from '../program.js';
+
+/** WorkerMode: 'loop' recirculates frames port to port (benchmark); 'gen' generates into port 0 and counts what leaves. */
+export type WorkerMode = 'loop' | 'gen';
+
+/** ShardInit configures one worker. */
+export interface ShardInit {
+  memory: WebAssembly.Memory;
+  arena: [number, number];
+  cpu: number;
+  ports: number;
+  prog: SwitchProgram;
+  checked: boolean;
+  dataplane?: 'wasm' | 'js';
+  batch: number;
+  frames: number;
+  ringSize: number;
+  mode: WorkerMode;
+  /** this worker's flows (frames whose RSS hash selects it) */
+  templates: Uint8Array[];
+  /** loop mode: frames put in circulation per port */
+  inflight: number;
+  /** address of the worker's control word (Int32: 0 run, 1 stop) */
+  control: number;
+}
+
+/** ShardReady is the worker's answer once its shard exists: where its counters are. */
+export interface ShardReady {
+  type: 'ready';
+  /** per port: address of its u64 counters */
+  counters: number[];
+  /** address of two u64 generator totals: frames sent, frames received (gen mode) */
+  totals: number;
+}
+
+/** WorkerRequest is what the main thread sends while a worker runs. */
+export type WorkerRequest = { type: 'swap'; prog: SwitchProgram; id: number };
+
+/** WorkerReply answers a request, or reports the end of the run. */
+export type WorkerReply = { type: 'swapped'; id: number; error?: string } | { type: 'done' } | ShardReady | { type: 'error'; message: string };

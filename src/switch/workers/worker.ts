@@ -1,0 +1,69 @@
+/**
+ * The worker thread of a multi-core switch: builds its shard (see protocol.ts) in its arena
+ * of the shared memory, then spins over batches until the control word says stop, polling
+ * for program swaps (synchronously, between rounds) every few hundred batches.
+ */
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { jit } from '../../core/jit/index.js';
+import { AddressSpace } from '../../core/vm/memory.js';
+import { countingSink, TemplateSource } from '../dataplane/mem-port.js';
+import { Switch } from '../dataplane/switch.js';
+import type { ShardInit, WorkerReply, WorkerRequest } from './protocol.js';
+
+const init = workerData as ShardInit;
+const port = parentPort!;
+
+function reply(m: WorkerReply): void {
+  port.postMessage(m);
+}
+
+function main(): void {
+  const space = new AddressSpace({ memory: init.memory, arena: init.arena });
+  const sw = new Switch({ ports: init.ports, engine: jit, space, cpu: init.cpu, checked: init.checked, dataplane: init.dataplane,
+    batch: init.batch, frames: init.frames, ringSize: init.ringSize });
+  sw.attach(init.prog);
+  const totals = space.alloc(16, 8);
+  const ctl = new Int32Array(init.memory.buffer);
+  const src = init.templates.length ? new TemplateSource(space, init.templates) : null;
+  const acc = { frames: 0, bytes: 0 };
+  if (init.mode === 'loop' && src) for (const p of sw.ports) src.fill(sw.views, sw.pool, p.rx, init.inflight);
+  reply({ type: 'ready', counters: sw.ports.map((p) => p.counters), totals });
+  let sent = 0;
+  const u32 = () => sw.views.refresh().u32;
+  for (let round = 0; Atomics.load(ctl, init.control >>> 2) === 0; round++) {
+    if (init.mode === 'loop') {
+      sw.step();
+      for (const p of sw.ports) p.tx.moveTo(p.rx);
+    } else {
+      if (src) sent += src.fill(sw.views, sw.pool, sw.ports[0].rx);
+      sw.step();
+      for (const p of sw.ports) countingSink(sw.views, sw.pool, p.tx, acc);
+      const v = u32();
+      v[totals >>> 2] = sent >>> 0;
+      v[(totals >>> 2) + 1] = Math.floor(sent / 2 ** 32);
+      v[(totals >>> 2) + 2] = acc.frames >>> 0;
+      v[(totals >>> 2) + 3] = Math.floor(acc.frames / 2 ** 32);
+    }
+    if ((round & 255) === 0) pollRequests(sw);
+  }
+  reply({ type: 'done' });
+}
+
+function pollRequests(sw: Switch): void {
+  for (let m = receiveMessageOnPort(port as never); m; m = receiveMessageOnPort(port as never)) {
+    const req = m.message as WorkerRequest;
+    if (req.type !== 'swap') continue;
+    try {
+      sw.attach(req.prog);
+      reply({ type: 'swapped', id: req.id });
+    } catch (e) {
+      reply({ type: 'swapped', id: req.id, error: (e as Error).message });
+    }
+  }
+}
+
+try {
+  main();
+} catch (e) {
+  reply({ type: 'error', message: (e as Error).stack ?? String(e) });
+}
