@@ -137,3 +137,24 @@ test('tail calls through a prog array filled from __array initial values', () =>
     assert.deepEqual([...new Uint32Array(bss.slice().buffer)], [4, 3, 1, 1]);
   }
 });
+
+test('CO-RE bitfields: offset, size, shifts and signedness relocated to another layout', () => {
+  const o = openObject(readObject('test/loader/fixtures/core_bits.o'));
+  const int = (id: number, name: string, size: number, signed: boolean): BtfType => ({ id, name, kind: 'int', size, bits: size * 8, offset: 0, signed, char: false, bool: false });
+  const bf = (name: string, type: number, bitOffset: number, bitfieldSize: number) => ({ name, type, bitOffset, bitfieldSize });
+  // the target moves every bitfield: delta first, then level, then kind, in a 16-bit unit at byte 2
+  const target: Btf = { littleEndian: true, strings: new Uint8Array(1), types: [
+    { id: 0, name: '', kind: 'void' }, int(1, 'unsigned int', 4, false), int(2, 'int', 4, true), int(3, 'short', 2, true),
+    { id: 4, name: 'flags_like', kind: 'struct', size: 8, members: [bf('delta', 2, 16, 6), bf('level', 1, 22, 5), bf('kind', 1, 27, 3), bf('small', 3, 32, 0)] },
+  ] };
+  const word = ((-5 & 63) << 16) | (17 << 22) | (3 << 27);
+  const data = new Uint8Array(8);
+  new DataView(data.buffer).setUint32(0, word >>> 0, true);
+  const own = new Uint8Array(8);
+  new DataView(own.buffer).setUint32(0, 3 | (17 << 3) | ((-5 & 63) << 8), true);
+  for (const [, engine] of ENGINES) {
+    const expect = 3n * 10000n + 17n * 100n - 5n + 50n + 1000000n;
+    assert.equal(loadObject(new Runtime(), o.spec, { coreBtf: target, engine }).programs.read_bits.run({ data }).retval, expect);
+    assert.equal(loadObject(new Runtime(), o.spec, { coreBtf: o.spec.btf!, engine }).programs.read_bits.run({ data: own }).retval, expect);
+  }
+});

@@ -5,7 +5,8 @@
  * or offset is rewritten with the target's value. Targets are tsbpf's context types
  * (ctx-btf.ts) and any BTF the caller supplies (libbpf's btf_custom_path).
  *
- * Kinds: field_byte_offset, field_byte_size, field_exists, field_signed, type_exists,
+ * Kinds: field_byte_offset, field_byte_size, field_exists, field_signed, field_lshift_u64,
+ * field_rshift_u64 (bitfields located as libbpf does), type_exists,
  * type_size, type_id_local, type_id_target, type_matches, enumval_exists, enumval_value.
  * A relocation with no target poisons its instruction (a call to helper 0xbad2310, libbpf's
  * marker) so the program faults only if that code runs; *_exists kinds simply yield 0.
@@ -108,14 +109,32 @@ function signed(t: BtfType): number {
   return (t.kind === 'int' || t.kind === 'enum' || t.kind === 'enum64') && t.signed ? 1 : 0;
 }
 
+/** geometry is libbpf's field location: the smallest aligned load (byte_off, byte_sz) holding the field's bits. */
+function geometry(s: Spec, w: Where): { byteOff: number; byteSz: number; bitSz: number } {
+  const mt = typeSize(s.btf, s.last.id);
+  if (!s.bitfield) {
+    if (s.bitOff % 8) fail(w, 'field is not byte-aligned');
+    return { byteOff: s.bitOff / 8, byteSz: mt, bitSz: mt * 8 };
+  }
+  let byteSz = mt, byteOff = Math.floor(s.bitOff / 8 / byteSz) * byteSz;
+  while (s.bitOff + s.bitfield - byteOff * 8 > byteSz * 8) {
+    if (byteSz >= 8) fail(w, 'bitfield does not fit a 64-bit load');
+    byteSz *= 2;
+    byteOff = Math.floor(s.bitOff / 8 / byteSz) * byteSz;
+  }
+  return { byteOff, byteSz, bitSz: s.bitfield };
+}
+
 function fieldValue(kind: string, s: Spec, w: Where): number {
+  if (kind === 'field_exists') return 1;
+  if (kind === 'field_signed') return signed(s.last);
+  const g = geometry(s, w);
   switch (kind) {
-    case 'field_byte_offset':
-      if (s.bitfield || s.bitOff % 8) fail(w, 'bitfield offsets are not supported');
-      return s.bitOff / 8;
-    case 'field_byte_size': return typeSize(s.btf, s.last.id);
-    case 'field_exists': return 1;
-    case 'field_signed': return signed(s.last);
+    case 'field_byte_offset': return g.byteOff;
+    case 'field_byte_size': return g.byteSz;
+    // little-endian: shift the field's top bit to bit 63, then back down to bit 0
+    case 'field_lshift_u64': return 64 - (s.bitOff + g.bitSz - g.byteOff * 8);
+    case 'field_rshift_u64': return 64 - g.bitSz;
     default: return fail(w, `relocation kind ${kind} is not supported`);
   }
 }
@@ -127,8 +146,10 @@ function relocValues(r: CoreRelo, local: Btf, targets: Btf[], w: Where): Values 
     const ls = walk(local, r.typeId, parseAccess(r.accessStr, w), w)!;
     const ts = matchTarget(ls, targets, w);
     const lv = fieldValue(kind, ls, w);
-    if (!ts) return { local: lv, target: kind === 'field_exists' ? 0 : null };
-    return { local: lv, target: fieldValue(kind, ts, w), size: typeSize(ts.btf, ts.last.id), localSize: typeSize(local, ls.last.id) };
+    // clang sizes bitfield loads its own way, so (as libbpf) their local values are not checked
+    const validate = !ls.bitfield;
+    if (!ts) return { local: lv, target: kind === 'field_exists' ? 0 : null, validate };
+    return { local: lv, target: fieldValue(kind, ts, w), size: typeSize(ts.btf, ts.last.id), localSize: typeSize(local, ls.last.id), validate };
   }
   return typeValues(kind, r, local, targets, w);
 }
@@ -163,7 +184,7 @@ function enumValues(kind: string, r: CoreRelo, local: BtfType, target: BtfType |
 
 const SIZE_CODE: Record<number, number> = { 1: 0x10, 2: 0x08, 4: 0x00, 8: 0x18 };
 
-interface Values { local: number; target: number | null; size?: number; localSize?: number }
+interface Values { local: number; target: number | null; size?: number; localSize?: number; validate?: boolean }
 const BYTES_OF_SIZE: Record<number, number> = { 0x10: 1, 0x08: 2, 0x00: 4, 0x18: 8 };
 
 function patch(insns: Insn[], at: number, v: Values, w: Where): void {
@@ -175,10 +196,10 @@ function patch(insns: Insn[], at: number, v: Values, w: Where): void {
   }
   const cls = i.code & 7;
   if ((cls === 4 || cls === 7) && (i.code & 0x08) === 0) {
-    if (i.imm !== v.local) fail(w, `instruction has immediate ${i.imm}, expected ${v.local}`);
+    if (v.validate !== false && i.imm !== v.local) fail(w, `instruction has immediate ${i.imm}, expected ${v.local}`);
     i.imm = v.target;
   } else if ((cls === 1 || cls === 2 || cls === 3) && (i.code & 0xe0) === 0x60) {
-    if (i.off !== v.local) fail(w, `instruction has offset ${i.off}, expected ${v.local}`);
+    if (v.validate !== false && i.off !== v.local) fail(w, `instruction has offset ${i.off}, expected ${v.local}`);
     if (v.target > 0x7fff) fail(w, `offset ${v.target} does not fit the instruction`);
     i.off = v.target;
     // a load of a field whose size differs in the target reads the target's size, as libbpf does
