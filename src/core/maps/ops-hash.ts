@@ -9,7 +9,7 @@ import type { AddressSpace } from '../vm/memory.js';
 import { hashKey } from './hash-fn.js';
 import {
   BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT, H_BUCKETS, H_COUNT, H_ESTRIDE, H_FREE, H_HASHES,
-  H_KEYS, H_KEY_SIZE, H_KSTRIDE, H_NBUCKETS, H_NEXT, H_NCPUS, H_STRIDE, H_VALUES, H_VALUE_SIZE,
+  H_KEYS, H_KEY_SIZE, H_KSTRIDE, H_MAX_ENTRIES, H_NBUCKETS, H_NEXT, H_NCPUS, H_STRIDE, H_VALUES, H_VALUE_SIZE,
 } from './layout.js';
 import { lockMap, unlockMap } from './lock.js';
 
@@ -37,7 +37,9 @@ export function findIn(space: AddressSpace, hdr: number, keyAddr: number, h: num
   const next = dv.getUint32(hdr + H_NEXT, true);
   const nb = dv.getUint32(hdr + H_NBUCKETS, true);
   let e = dv.getUint32(dv.getUint32(hdr + H_BUCKETS, true) + (h & (nb - 1)) * 4, true);
-  while (e !== 0) {
+  // a lock-free walk racing with writers (workers) may be led astray: bounded, the reader retries
+  let steps = dv.getUint32(hdr + H_MAX_ENTRIES, true);
+  while (e !== 0 && steps-- > 0) {
     const i = e - 1;
     if (dv.getUint32(hashes + i * 4, true) === h >>> 0 && keysEqual(u8, keys + i * kstride, keyAddr, ks)) return e;
     e = dv.getUint32(next + i * 4, true);

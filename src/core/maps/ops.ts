@@ -8,7 +8,9 @@ import { arrayCheckUpdate, arrayDelete, arrayElem, arrayGetNextKey } from './ops
 import { COPY_ALL_CPUS, hashDelete, hashElem, hashGetNextKey, hashUpdate } from './ops-hash.js';
 import { lruDelete, lruMark, lruUpdate } from './ops-lru.js';
 import { hashFind } from './ops-hash.js';
+import { lockMap, readBegin, readRetry, unlockMap } from './lock.js';
 import { lpmDelete, lpmGetNextKey, lpmLookup, lpmUpdate } from './lpm.js';
+import { extOf } from './ext.js';
 import {
   BPF_F_LOCK, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_PROG_ARRAY, isQueueStack, H_VALUES, isLruType, EINVAL, ENOTSUPP, H_ESTRIDE, H_NCPUS, H_STRIDE, H_TYPE, H_VALUE_SIZE, isArrayType, isHashType,
 } from './layout.js';
@@ -26,17 +28,47 @@ export function elemValue(space: AddressSpace, hdr: number, keyAddr: number): nu
 
 /** lookupElem is bpf_map_lookup_elem for a program on `cpu`: the address of its value slot, or 0. */
 export function lookupElem(space: AddressSpace, hdr: number, keyAddr: number, cpu: number): number {
+  const ext = extOf(space, hdr);
+  if (ext) return ext.lookup(space, hdr, keyAddr, cpu);
   const dv = space.dv;
+  const t = dv.getUint32(hdr + H_TYPE, true);
   let v: number;
-  if (isLruType(dv.getUint32(hdr + H_TYPE, true))) {
-    // a program's lookup marks the element referenced (user-space lookups do not, as in Linux)
-    const e = hashFind(space, hdr, keyAddr);
-    if (e === 0) return 0;
-    lruMark(space, hdr, e);
-    v = dv.getUint32(hdr + H_VALUES, true) + (e - 1) * dv.getUint32(hdr + H_ESTRIDE, true);
-  } else v = elemValue(space, hdr, keyAddr);
+  if (isArrayType(t)) v = arrayElem(space, hdr, keyAddr);
+  else {
+    // lock-free read validated by the map's sequence word (workers: see lock.ts)
+    let seq: number;
+    do {
+      seq = readBegin(space, hdr);
+      v = findValue(space, hdr, keyAddr, t);
+    } while (readRetry(space, hdr, seq));
+  }
   if (v === 0) return 0;
   return dv.getUint32(hdr + H_NCPUS, true) > 1 ? v + cpu * dv.getUint32(hdr + H_STRIDE, true) : v;
+}
+
+function findValue(space: AddressSpace, hdr: number, keyAddr: number, t: number): number {
+  if (!isLruType(t)) return elemValue(space, hdr, keyAddr);
+  // a program's lookup marks the element referenced (user-space lookups do not, as in Linux)
+  const dv = space.dv;
+  const e = hashFind(space, hdr, keyAddr);
+  if (e === 0) return 0;
+  lruMark(space, hdr, e);
+  return dv.getUint32(hdr + H_VALUES, true) + (e - 1) * dv.getUint32(hdr + H_ESTRIDE, true);
+}
+
+/**
+ * lookupCopy copies `len` bytes of the value storage of `key` into `out` at `at` (user-space
+ * lookups): true when found. The search and the copy are one validated read, so the copy is
+ * never a value a concurrent writer was changing.
+ */
+export function lookupCopy(space: AddressSpace, hdr: number, keyAddr: number, out: Uint8Array, at: number, len: number): boolean {
+  let seq: number, v: number;
+  do {
+    seq = readBegin(space, hdr);
+    v = elemValue(space, hdr, keyAddr);
+    if (v !== 0) out.set(space.u8.subarray(v, v + len), at);
+  } while (readRetry(space, hdr, seq));
+  return v !== 0;
 }
 
 /**
@@ -46,6 +78,8 @@ export function lookupElem(space: AddressSpace, hdr: number, keyAddr: number, cp
  */
 export function updateElem(space: AddressSpace, hdr: number, keyAddr: number, valAddr: number, flags: number, cpu: number,
   runCpu = cpu < 0 ? 0 : cpu): number {
+  const ext = extOf(space, hdr);
+  if (ext) return ext.update(space, hdr, keyAddr, valAddr, flags, cpu);
   const dv = space.dv;
   const t = dv.getUint32(hdr + H_TYPE, true);
   if (t === BPF_MAP_TYPE_LPM_TRIE) return lpmUpdate(space, hdr, keyAddr, valAddr, flags);
@@ -71,6 +105,8 @@ export function updateElem(space: AddressSpace, hdr: number, keyAddr: number, va
 
 /** deleteElem removes `key`: 0, -ENOENT, or -EINVAL for arrays. */
 export function deleteElem(space: AddressSpace, hdr: number, keyAddr: number): number {
+  const ext = extOf(space, hdr);
+  if (ext) return ext.delete(space, hdr, keyAddr);
   const t = space.dv.getUint32(hdr + H_TYPE, true);
   if (isLruType(t)) return lruDelete(space, hdr, keyAddr);
   if (t === BPF_MAP_TYPE_LPM_TRIE) return lpmDelete(space, hdr, keyAddr);
@@ -81,8 +117,18 @@ export function deleteElem(space: AddressSpace, hdr: number, keyAddr: number): n
 
 /** getNextKey writes the key after `key` (keyAddr 0 = first key) to `out`: 0 or -ENOENT. */
 export function getNextKey(space: AddressSpace, hdr: number, keyAddr: number, out: number): number {
+  const ext = extOf(space, hdr);
+  if (ext) return ext.getNextKey(space, hdr, keyAddr, out);
   const t = space.dv.getUint32(hdr + H_TYPE, true);
-  if (isHashType(t)) return hashGetNextKey(space, hdr, keyAddr, out);
+  if (isHashType(t) || t === BPF_MAP_TYPE_LPM_TRIE) {
+    // walks follow links writers change: hold the lock (workers; no-op otherwise)
+    lockMap(space, hdr);
+    try {
+      return isHashType(t) ? hashGetNextKey(space, hdr, keyAddr, out) : lpmGetNextKey(space, hdr, keyAddr, out);
+    } finally {
+      unlockMap(space, hdr);
+    }
+  }
   if (isArrayType(t) || t === BPF_MAP_TYPE_PROG_ARRAY) return arrayGetNextKey(space, hdr, keyAddr, out);
   if (isQueueStack(t)) return -EINVAL;
   if (t === BPF_MAP_TYPE_LPM_TRIE) return lpmGetNextKey(space, hdr, keyAddr, out);

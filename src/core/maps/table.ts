@@ -13,8 +13,17 @@ export class MapTable {
   readonly block: number;
   private cap = 0;
   private len = 1; // id 0 is never a map
+  /** attached: a view of another runtime's table (a worker's); it cannot add maps */
+  readonly attached: boolean;
 
-  constructor(readonly space: AddressSpace) {
+  /** With `block`, the table is a view of the existing runtime block at that address (shared memory). */
+  constructor(readonly space: AddressSpace, block?: number) {
+    this.attached = block !== undefined;
+    if (block !== undefined) {
+      this.block = block;
+      this.len = space.dv.getUint32(block + RB_TABLE_LEN, true);
+      return;
+    }
     this.block = space.alloc(RUNTIME_BLOCK_SIZE, 16);
     this.grow(256);
   }
@@ -35,6 +44,7 @@ export class MapTable {
 
   /** add records the header of map `id` (which must be nextId). */
   add(id: number, hdr: number): void {
+    if (this.attached) throw new Error('map table: maps are created by the runtime owning the memory');
     if (id !== this.len) throw new Error(`map table: id ${id} out of order`);
     if (this.len === this.cap) this.grow(this.cap * 2);
     const dv = this.space.dv;

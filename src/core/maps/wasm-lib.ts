@@ -142,11 +142,16 @@ export function genMapPtr(m: MRT): Code {
 /** genFind: (hdr, key, h) -> link value (index + 1) of the element holding key, or 0. */
 export function genFind(m: MRT): Code {
   const c = newCode(3);
-  const e = c.local(I32), i = c.local(I32);
+  const e = c.local(I32), i = c.local(I32), steps = c.local(I32);
   field(c, 0, H_BUCKETS); c.get(2); field(c, 0, H_NBUCKETS); c.i32(1).op(Op.i32_sub).op(Op.i32_and);
   c.i32(2).op(Op.i32_shl).op(Op.i32_add); load32(c); c.set(e);
   c.block().loop();
   c.get(e).op(Op.i32_eqz).op(Op.br_if).u32(1);
+  if (m.shared) {
+    // a lock-free walk racing with writers may be led astray: give up after max_entries steps
+    // (the reader's sequence check then retries)
+    c.get(steps).i32(1).op(Op.i32_add).tee(steps); field(c, 0, H_MAX_ENTRIES); c.op(Op.i32_gt_u).op(Op.br_if).u32(1);
+  }
   c.get(e).i32(1).op(Op.i32_sub).set(i);
   field(c, 0, H_HASHES); c.get(i).i32(2).op(Op.i32_shl).op(Op.i32_add); load32(c); c.get(2).op(Op.i32_eq).if();
   field(c, 0, H_KEYS); c.get(i); field(c, 0, H_KSTRIDE); c.op(Op.i32_mul).op(Op.i32_add).get(1); field(c, 0, H_KEY_SIZE);

@@ -11,7 +11,7 @@ import {
   H_KSTRIDE, H_MAX_ENTRIES, H_NBUCKETS, H_NCPUS, H_NEXT, H_TYPE, H_VALUES, H_VALUE_SIZE,
 } from './layout.js';
 import { isArrayT, isHashT } from './wasm-lib.js';
-import { I32, type MRT, Op, field, load32, lock, memCopy, newCode, retErr, store32, unlock } from './wasm-util.js';
+import { I32, type MRT, Op, field, load32, lock, memCopy, newCode, readLoop, retErr, store32, unlock } from './wasm-util.js';
 
 const PARAMS = 6;
 const INSN = 5;
@@ -26,14 +26,19 @@ function prologue(c: Code, m: MRT, hdr: number, key: number): void {
 /** genLookup: r0 = address of the running CPU's value slot of key r2 in map r1, or 0. */
 export function genLookup(m: MRT): Code {
   const c = newCode(PARAMS);
-  const hdr = c.local(I32), key = c.local(I32), v = c.local(I32);
+  const hdr = c.local(I32), key = c.local(I32), v = c.local(I32), seq = c.local(I32);
   prologue(c, m, hdr, key);
   // LPM tries: the TypeScript lookup (the prefix index is a JavaScript structure)
   field(c, hdr, H_TYPE).i32(BPF_MAP_TYPE_LPM_TRIE).op(Op.i32_eq).if();
   c.i32(2).get(hdr).get(key).i32(0).i32(0).call(m.lru).op(Op.return);
   c.end();
-  c.get(hdr).get(key).call(m.elem).tee(v).op(Op.i32_eqz).if().i64(0).op(Op.return).end();
-  markLru(c, hdr, v);
+  readLoop(c, m, hdr, seq, () => {
+    c.get(hdr).get(key).call(m.elem).set(v);
+    c.get(v).if();
+    markLru(c, hdr, v);
+    c.end();
+  });
+  c.get(v).op(Op.i32_eqz).if().i64(0).op(Op.return).end();
   c.get(hdr).get(v).call(m.slot).op(Op.i64_extend_i32_u);
   return c;
 }

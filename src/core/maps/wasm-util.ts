@@ -63,19 +63,36 @@ export function retErr(c: Code, errno: number): Code {
   return c.i64(-errno).op(Op.return);
 }
 
-/** lock spins on the map's lock word (shared memory only). */
+/** lock takes the map's sequence lock: spins until an atomic OR sets bit 0 that was clear (shared memory only; see lock.ts). */
 export function lock(c: Code, m: MRT, hdr: number): void {
   if (!m.shared) return;
   c.loop();
-  c.get(hdr).i32(0).i32(1).atomic(Atomic.i32_rmw_cmpxchg, 2, H_LOCK);
+  c.get(hdr).i32(1).atomic(Atomic.i32_rmw_or, 2, H_LOCK).i32(1).op(Op.i32_and);
   c.op(Op.br_if).u32(0);
   c.end();
 }
 
-/** unlock releases the map's lock word (shared memory only). */
+/** unlock releases the map's sequence lock: an atomic ADD of 1 makes the word even again. */
 export function unlock(c: Code, m: MRT, hdr: number): void {
   if (!m.shared) return;
-  c.get(hdr).i32(0).atomic(Atomic.i32_store, 2, H_LOCK);
+  c.get(hdr).i32(1).atomic(Atomic.i32_rmw_add, 2, H_LOCK).op(Op.drop);
+}
+
+/**
+ * readLoop wraps `body` (which leaves nothing on the stack) in a validated lock-free read:
+ * wait while the sequence word in local `seq` is odd, run the body, start over when the word
+ * changed (shared memory only; otherwise just the body).
+ */
+export function readLoop(c: Code, m: MRT, hdr: number, seq: number, body: () => void): void {
+  if (!m.shared) {
+    body();
+    return;
+  }
+  c.loop();
+  c.get(hdr).atomic(Atomic.i32_load, 2, H_LOCK).tee(seq).i32(1).op(Op.i32_and).op(Op.br_if).u32(0);
+  body();
+  c.get(hdr).atomic(Atomic.i32_load, 2, H_LOCK).get(seq).op(Op.i32_ne).op(Op.br_if).u32(0);
+  c.end();
 }
 
 /** newCode makes a function body with `nparams` params. */

@@ -10,17 +10,24 @@ import { type MapAttr, allocMap, checkMapAttr } from '../maps/create.js';
 import { qsPop, qsPush } from '../maps/queue.js';
 import { progArrayDelete, progArrayLookup, progArrayUpdate } from './tailcall.js';
 import { BPF_F_RDONLY, BPF_F_WRONLY, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_RINGBUF, EINVAL, EPERM, isQueueStack, H_MAX_ENTRIES, isHashType, isPerCpu, round8 } from '../maps/layout.js';
-import { COPY_ALL_CPUS, deleteElem, elemValue, getNextKey, updateElem } from '../maps/ops.js';
+import { COPY_ALL_CPUS, deleteElem, getNextKey, lookupCopy, updateElem } from '../maps/ops.js';
 import { errnoError } from './errno.js';
+import { extDelete, extLookup, extMapCreate, extUpdate } from './ext-commands.js';
+import { isExtType } from '../maps/ext.js';
 import type { MapInfo, Runtime } from './runtime.js';
 
 /** MapCreateAttr adds a name to the creation attributes. */
 export interface MapCreateAttr extends MapAttr {
   name?: string;
+  /** inner_map_fd (array-of-maps, hash-of-maps) */
+  innerMapFd?: number;
+  /** map_extra (bloom filter: number of hash functions) */
+  mapExtra?: bigint | number;
 }
 
 /** mapCreate creates a map and returns its fd. */
 export function mapCreate(rt: Runtime, attr: MapCreateAttr): number {
+  if (isExtType(attr.mapType)) return extMapCreate(rt, attr);
   const a = { ...attr, mapFlags: attr.mapFlags ?? 0 };
   for (const f of ['mapType', 'keySize', 'valueSize', 'maxEntries', 'mapFlags'] as const) {
     if (!Number.isInteger(a[f]) || a[f] < 0 || a[f] > 0xffffffff) throw new BpfError('EINVAL', `BPF_MAP_CREATE: bad ${f}`);
@@ -80,12 +87,14 @@ export function mapLookupElem(rt: Runtime, fd: number, key: Uint8Array): Uint8Ar
   const m = rt.map(fd);
   if (m.mapFlags & BPF_F_WRONLY) throw errnoError('BPF_MAP_LOOKUP_ELEM', -EPERM);
   needSize('BPF_MAP_LOOKUP_ELEM', 'key', key, m.keySize);
+  if (isExtType(m.mapType)) return extLookup(rt, m, key);
   if (m.mapType === BPF_MAP_TYPE_PROG_ARRAY) return progArrayLookup(rt, m, key);
   if (noElements(m)) throw errnoError('BPF_MAP_LOOKUP_ELEM', -EINVAL);
   if (isQueueStack(m.mapType)) return popValue(rt, m, false, 'BPF_MAP_LOOKUP_ELEM');
-  const v = elemValue(rt.space, m.hdr, put(rt, key));
-  if (v === 0) throw errnoError('BPF_MAP_LOOKUP_ELEM', -2);
-  return rt.space.read(v, userValueSize(rt, m));
+  const out = new Uint8Array(userValueSize(rt, m));
+  // search and copy as one validated read (workers may be updating the map)
+  if (!lookupCopy(rt.space, m.hdr, put(rt, key), out, 0, out.length)) throw errnoError('BPF_MAP_LOOKUP_ELEM', -2);
+  return out;
 }
 
 /** mapUpdateElem stores `value` under `key` with BPF_ANY / BPF_NOEXIST / BPF_EXIST. */
@@ -94,6 +103,7 @@ export function mapUpdateElem(rt: Runtime, fd: number, key: Uint8Array, value: U
   if (m.frozen || m.mapFlags & BPF_F_RDONLY) throw errnoError('BPF_MAP_UPDATE_ELEM', -EPERM);
   needSize('BPF_MAP_UPDATE_ELEM', 'key', key, m.keySize);
   needSize('BPF_MAP_UPDATE_ELEM', 'value', value, userValueSize(rt, m));
+  if (isExtType(m.mapType)) return extUpdate(rt, m, key, value, flags >>> 0 === flags ? flags : 0xffffffff);
   if (m.mapType === BPF_MAP_TYPE_PROG_ARRAY) return progArrayUpdate(rt, m, key, value, flags);
   if (noElements(m)) throw errnoError('BPF_MAP_UPDATE_ELEM', -EINVAL);
   if (isQueueStack(m.mapType)) {
@@ -111,6 +121,7 @@ export function mapDeleteElem(rt: Runtime, fd: number, key: Uint8Array): void {
   const m = rt.map(fd);
   if (m.frozen || m.mapFlags & BPF_F_RDONLY) throw errnoError('BPF_MAP_DELETE_ELEM', -EPERM);
   needSize('BPF_MAP_DELETE_ELEM', 'key', key, m.keySize);
+  if (isExtType(m.mapType)) return extDelete(rt, m, key);
   if (m.mapType === BPF_MAP_TYPE_PROG_ARRAY) return progArrayDelete(rt, m, key);
   if (noElements(m)) throw errnoError('BPF_MAP_DELETE_ELEM', -EINVAL);
   const r = deleteElem(rt.space, m.hdr, put(rt, key));

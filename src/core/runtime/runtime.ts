@@ -43,6 +43,8 @@ export interface RuntimeOptions extends AddressSpaceOptions {
   space?: AddressSpace;
   /** seed of bpf_get_prandom_u32 (default: from the clock) */
   seed?: number;
+  /** the map table of another runtime over the same (shared) `space` (a worker's view; see shared.ts) */
+  table?: MapTable;
 }
 
 /** Runtime owns memory, maps, contexts and helpers. */
@@ -66,7 +68,7 @@ export class Runtime {
     const n = opts.cpus ?? 1;
     if (!Number.isInteger(n) || n < 1 || n > 1024) throw new BpfError('EINVAL', `bad cpu count ${n}`);
     this.ncpus = n;
-    this.table = new MapTable(this.space);
+    this.table = opts.table ?? new MapTable(this.space);
     this.contexts = [...Array(n).keys()].map((cpu) => createVmContext({ space: this.space, helpers: this.helpers, cpu }));
     registerRuntimeHelpers(this, opts.seed);
   }
@@ -76,9 +78,11 @@ export class Runtime {
     return this.nextFd++;
   }
 
-  /** addMap records a created map and gives it an fd. */
-  addMap(info: Omit<MapInfo, 'fd'>): MapInfo {
-    const m: MapInfo = { ...info, fd: this.allocFd() };
+  /** addMap records a created map and gives it an fd (`fd`: keep the owner's fd, for a worker's view). */
+  addMap(info: Omit<MapInfo, 'fd'>, fd?: number): MapInfo {
+    if (fd !== undefined && (this.fds.has(fd) || fd < 3)) throw new BpfError('EINVAL', `fd ${fd} is in use`);
+    if (fd !== undefined) this.nextFd = Math.max(this.nextFd, fd + 1);
+    const m: MapInfo = { ...info, fd: fd ?? this.allocFd() };
     this.fds.set(m.fd, m);
     this.byHdr.set(m.hdr, m);
     this.regionCache = null;
