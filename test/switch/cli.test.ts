@@ -70,7 +70,18 @@ test('pktgen: prints progress and totals; every generated frame is accounted for
   assert.equal(j.ports[0].rx_packets, j.ports[1].tx_packets);
   const t2 = io();
   await pktgenCommand(['--duration', '1.1'], t2);
-  assert.match(t2.out, /\[ +1\.\d s\] sent [\d.]+ Mpps {2}received [\d.]+ Mpps {2}[\d.]+ Gbps/);
+  assert.match(t2.out, /\[ +1\.\d s\] [\d.]+ Mpps \([\d.]+ Mpkts [\d.]+ Gbps in \d+ usec\) sent [\d.]+ Mpps/);
   assert.match(t2.out, /total: sent \d+, received \d+/);
   await assert.rejects(pktgenCommand(['--size', '20'], io()), /below 42/);
+});
+
+test('pktgen --workers 2: both workers forward, totals add up', async () => {
+  const t = io();
+  const rc = await pktgenCommand(['--duration', '1.2', '--flows', '16', '--src-port', '1000-1015', '--workers', '2', '--json'], t);
+  assert.equal(rc, 0, t.err);
+  const j = JSON.parse(t.out.slice(t.out.indexOf('{')));
+  assert.equal(j.workers, 2);
+  assert.ok(j.perWorker.every((n: number) => n > 0), `per worker ${j.perWorker}`);
+  assert.equal(j.ports[0].rx_packets, j.perWorker[0] + j.perWorker[1]);
+  assert.ok(j.received > 0 && j.received <= j.ports[1].tx_packets);
 });

@@ -6,7 +6,8 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { jit } from '../../core/jit/index.js';
 import { AddressSpace } from '../../core/vm/memory.js';
-import { countingSink, TemplateSource } from '../dataplane/mem-port.js';
+import { TemplateSource } from '../dataplane/mem-port.js';
+import { WasmFrameSource } from '../dataplane/gen-wasm.js';
 import { Switch } from '../dataplane/switch.js';
 import type { ShardInit, WorkerReply, WorkerRequest } from './protocol.js';
 
@@ -25,8 +26,8 @@ function main(): void {
   const totals = space.alloc(16, 8);
   const ctl = new Int32Array(init.memory.buffer);
   const src = init.templates.length ? new TemplateSource(space, init.templates) : null;
-  const acc = { frames: 0, bytes: 0 };
   if (init.mode === 'loop' && src) for (const p of sw.ports) src.fill(sw.views, sw.pool, p.rx, init.inflight);
+  const gen = init.mode === 'gen' ? new WasmFrameSource(space, sw.pool, init.templates) : null;
   reply({ type: 'ready', counters: sw.ports.map((p) => p.counters), totals });
   let sent = 0;
   const u32 = () => sw.views.refresh().u32;
@@ -35,14 +36,16 @@ function main(): void {
       sw.step();
       for (const p of sw.ports) p.tx.moveTo(p.rx);
     } else {
-      if (src) sent += src.fill(sw.views, sw.pool, sw.ports[0].rx);
+      sent += gen!.fill(sw.ports[0].rx);
       sw.step();
-      for (const p of sw.ports) countingSink(sw.views, sw.pool, p.tx, acc);
-      const v = u32();
-      v[totals >>> 2] = sent >>> 0;
-      v[(totals >>> 2) + 1] = Math.floor(sent / 2 ** 32);
-      v[(totals >>> 2) + 2] = acc.frames >>> 0;
-      v[(totals >>> 2) + 3] = Math.floor(acc.frames / 2 ** 32);
+      for (const p of sw.ports) gen!.sink(p.tx);
+      if ((round & 15) === 0) {
+        const v = u32(), got = gen!.count().frames;
+        v[totals >>> 2] = sent >>> 0;
+        v[(totals >>> 2) + 1] = Math.floor(sent / 2 ** 32);
+        v[(totals >>> 2) + 2] = got >>> 0;
+        v[(totals >>> 2) + 3] = Math.floor(got / 2 ** 32);
+      }
     }
     if ((round & 255) === 0) pollRequests(sw);
   }
