@@ -57,7 +57,8 @@ export type Mode = 'checked' | 'trusted' | 'shared' | 'split';
 /**
  * runOutcome runs `prog` once with `engine` in a fresh context and records the outcome.
  * r1 = data address, r2 = length, the data is the packet too (like runRaw). Mode 'split'
- * offers the data as three overlapping regions instead of one: R [0, h), W [h, h+8), RW [h, len).
+ * offers the data as three overlapping regions instead of one: R [0, h), W [h, h+8), RW [h, len),
+ * after a region around the top of the stack.
  */
 export function runOutcome(engine: Engine, prog: Program, data: Uint8Array, mode: Mode, budget: number): Outcome {
   // a small memory keeps the many fresh contexts cheap (wild pointers trap sooner, alike in both engines)
@@ -67,9 +68,12 @@ export function runOutcome(engine: Engine, prog: Program, data: Uint8Array, mode
   const addr = dataBuffer(ctx, data.length);
   ctx.space.write(addr, data);
   const len = data.length, h = len >> 1;
+  // split also lists, first, a region straddling the top of the stack and the shadow bytes above
+  // it (an odd but legal region: the stack's own rules must still win inside the stack)
+  const top = ctx.stack.base + STACK_SIZE;
   const regions: Region[] = mode === 'split'
-    ? [{ start: addr, end: addr + h, perm: PERM_R, name: 'r' }, { start: addr + h, end: addr + Math.min(h + 8, len), perm: PERM_W, name: 'w' },
-      { start: addr + h, end: addr + len, perm: PERM_RW, name: 'rw' }]
+    ? [{ start: top - 64, end: top + 64, perm: PERM_RW, name: 'odd' }, { start: addr, end: addr + h, perm: PERM_R, name: 'r' },
+      { start: addr + h, end: addr + Math.min(h + 8, len), perm: PERM_W, name: 'w' }, { start: addr + h, end: addr + len, perm: PERM_RW, name: 'rw' }]
     : [{ start: addr, end: addr + len, perm: PERM_RW, name: 'data' }];
   try {
     const loaded = engine.load(prog, ctx, { checked: mode !== 'trusted' });

@@ -190,3 +190,20 @@ test('odd region bounds (fractions, NaN, reversed) admit exactly what the interp
     }
   }
 });
+
+test('a region overlapping the stack does not bypass the stack\'s initialisation rules', () => {
+  const p = assemble('r2 = r10\nr0 = *(u64 *)(r2 - 8)\nexit');
+  const pw = assemble('r2 = r10\n*(u64 *)(r2 - 8) = 5\nr0 = *(u64 *)(r10 - 8)\nexit');
+  for (const engine of [interpreter, jit] as Engine[]) {
+    const ctx = createVmContext();
+    const top = ctx.stack.top(0);
+    const regions = [{ start: top - 64, end: top + 64, perm: PERM_RW, name: 'odd' }];
+    assert.throws(() => engine.load(p, ctx).run({ regions }), (e) => isBpfError(e) && e.code === 'E_UNINIT_STACK', engine.name);
+    // and a store through it marks the shadow, as on the stack
+    assert.equal(engine.load(pw, ctx).run({ regions }).r0, 5n, engine.name);
+    // an access straddling the stack's top hits the region through the table; the JIT must not
+    // then cache that region as its fast path (a later stack read would skip the shadow check)
+    const straddle = assemble('r2 = r10\nr0 = *(u64 *)(r2 - 4)\nr0 = *(u64 *)(r2 - 32)\nexit');
+    assert.throws(() => engine.load(straddle, ctx).run({ regions }), (e) => isBpfError(e) && e.code === 'E_UNINIT_STACK' && e.context.insn === 2, engine.name);
+  }
+});

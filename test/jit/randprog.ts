@@ -92,7 +92,8 @@ function memBase(r: Rng, size: number): [number, number] {
   const k = r.next() % 10;
   if (k < 5) return [10, -r.int(1, 64 / size) * size + (r.chance(0.1) ? r.int(-3, 3) : 0)];
   if (k < 8) return [1, r.int(-8, 72)];
-  return [srcReg(r), r.int(-600, 600)];
+  // any register: often a copy of r10 (small negative offsets reach its frame), or wild
+  return [srcReg(r), r.chance(0.5) ? -r.int(1, 64) : r.int(-600, 600)];
 }
 
 function mem(r: Rng): Insn {
@@ -157,7 +158,7 @@ function genFunc(r: Rng, len: number, first: number, total: () => number, entrie
     else if (k < 88) ops.push(...helperCall(r));
     else if (k < 93 && entries.length) ops.push({ slots: [insn(o.BPF_JMP | o.BPF_CALL, 0, o.BPF_PSEUDO_CALL)], kind: 'call', target: r.pick(entries) });
     else if (k < 96) ops.push({ slots: [insn(o.BPF_JMP | o.BPF_EXIT)] });
-    else ops.push({ slots: [insn(o.BPF_ALU64 | o.BPF_MOV | o.BPF_X, dstReg(r), 10)] });
+    else ops.push({ slots: [insn(o.BPF_ALU64 | o.BPF_MOV | o.BPF_X, dstReg(r), 10)] }); // a stack pointer in another register
   }
   // usually end with exit; sometimes fall into the next function (or off the end)
   ops.push({ slots: [r.chance(0.9) ? insn(o.BPF_JMP | o.BPF_EXIT) : alu(r)] });

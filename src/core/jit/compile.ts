@@ -122,7 +122,8 @@ function defineRunExports(mb: ModuleBuilder, m: ModuleIndices, opts: GenOptions)
 /**
  * regionBody: region(a i64, size i32, perm i32, insn i32) returns when [a, a+size) lies in
  * one extra region with `perm`, and faults E_MEM otherwise. Addresses >= 2^32 are in none.
- * A hit becomes the inline fast-path region for `perm` (slot CB_FAST(perm) = CB_FAST(0) + 8 * perm).
+ * A hit becomes the inline fast-path region for `perm` (slot CB_FAST(perm) = CB_FAST(0) + 8 * perm)
+ * when it does not overlap the stack.
  */
 function regionBody(m: ModuleIndices): Code {
   const c = new Code(4);
@@ -139,10 +140,15 @@ function regionBody(m: ModuleIndices): Code {
   c.op(Op.i32_and);
   c.get(p).mem(Op.i32_load, 2, 8).get(PERM).op(Op.i32_and).get(PERM).op(Op.i32_eq, Op.i32_and);
   c.if();
-  // remember the hit as the fast-path region for this permission (a last-hit cache)
+  // remember the hit as the fast-path region for this permission (a last-hit cache), unless it
+  // overlaps the stack: the inline fast test runs before the stack's shadow checks
+  c.get(p).mem(Op.i64_load32_u, 2, 4).gget(m.gStackBase).op(Op.i64_le_u);
+  c.get(p).mem(Op.i64_load32_u, 2, 0).gget(m.gStackBase).i64(STACK_SIZE).op(Op.i64_add, Op.i64_ge_u, Op.i32_or);
+  c.if();
   c.gget(m.gCb).get(PERM).i32(3).op(Op.i32_shl, Op.i32_add).tee(n);
   c.get(p).mem(Op.i32_load, 2, 0).mem(Op.i32_store, 2, CB_FAST(0));
   c.get(n).get(p).mem(Op.i32_load, 2, 4).get(p).mem(Op.i32_load, 2, 0).op(Op.i32_sub).mem(Op.i32_store, 2, CB_FAST(0) + 4);
+  c.end();
   c.op(Op.return).end();
   c.get(p).i32(REGION_ENTRY).op(Op.i32_add).set(p);
   c.get(n).i32(1).op(Op.i32_sub).set(n);

@@ -1,8 +1,8 @@
 /**
  * Memory instructions: LDX (zero- and sign-extending), ST/STX, atomics and the legacy packet
- * loads. Checked mode inlines the stack fast path (bounds + shadow bytes; r10-relative
- * accesses need only the shadow) and a test of the run's fast-path region, and calls the
- * generated `region` function for the rest; trusted mode uses the low 32 bits of the address
+ * loads. Checked mode inlines a test of the run's fast-path region (disjoint from the stack)
+ * and the stack path (bounds + shadow bytes; r10-relative accesses need only the shadow), and
+ * calls the generated `region` function for the rest; trusted mode uses the low 32 bits of the address
  * directly and relies on Wasm's own bounds checks.
  */
 import type { Insn } from '../isa/instruction.js';
@@ -41,7 +41,11 @@ export function address(g: Gen, reg: number, off: number, size: number, perm: nu
   const a = g.L.a;
   c.get(r);
   if (off !== 0) c.i64(off).op(Op.i64_add);
-  c.tee(a).get(g.L.sb).op(Op.i64_sub).i64(STACK_SIZE - size).op(Op.i64_le_u).if();
+  c.set(a);
+  // the fast-path region (never overlapping the stack) first: packet and context accesses
+  fastRegion(g, size, perm);
+  c.op(Op.i32_eqz).if();
+  c.get(a).get(g.L.sb).op(Op.i64_sub).i64(STACK_SIZE - size).op(Op.i64_le_u).if();
   if (perm === PERM_W) {
     c.get(a).op(Op.i32_wrap_i64);
     shadowPattern(g, size);
@@ -53,9 +57,7 @@ export function address(g: Gen, reg: number, off: number, size: number, perm: nu
     fault(g, F_UNINIT, pc, a, size);
     c.end();
   }
-  c.else();
-  fastRegion(g, size, perm);
-  c.op(Op.i32_eqz).if().get(a).i32(size).i32(perm).i32(pc).call(g.m.region).end();
+  c.else().get(a).i32(size).i32(perm).i32(pc).call(g.m.region).end();
   c.end();
   c.get(a).op(Op.i32_wrap_i64);
 }

@@ -17,8 +17,9 @@ export const F_MEM = 1, F_UNINIT = 2, F_BUDGET = 3, F_NO_EXIT = 4, F_CALL_DEPTH 
  *   +4  u32 packet start
  *   +8  i32 packet length (-1: no packet)
  *   +12 u32 address of the region table: entries of 16 bytes {start u32, end u32, perm u32, 0}
- *   +16 fast-path regions tried inline before the table: {start u32, span u32} for the first
- *       readable, the first writable and the first read-write region (span 0: none)
+ *   +16 fast-path regions tried inline first: {start u32, span u32} for the first readable,
+ *       writable and read-write region, then the last one hit (span 0: none). They are tested
+ *       before the stack, so they must never overlap the stack.
  *   +48 u64 r1..r5 at entry, +88 u64 r0 at exit (passed in memory: no BigInt crosses the
  *       JS -> Wasm call, which Node 20's TurboFan can miscompile when it inlines the call)
  */

@@ -79,6 +79,7 @@ export class ContextRuntime {
     dv.setInt32(cb + CB_PKT_LEN, f.pktLen, true);
     dv.setUint32(cb + CB_REGIONS, this.table, true);
     let r1 = -1, r2 = -1, r3 = -1;
+    const sb = f.ctx.stack.base;
     for (let k = 0, e = this.table; k < n; k++, e += REGION_ENTRY) {
       const r = regions[k];
       const perm = r.perm >>> 0;
@@ -87,9 +88,12 @@ export class ContextRuntime {
       dv.setUint32(e, end > start ? start : 0xffffffff, true);
       dv.setUint32(e + 4, end > start ? end : 0, true);
       dv.setUint32(e + 8, perm, true);
-      if (r1 < 0 && (perm & 1) !== 0) r1 = k;
-      if (r2 < 0 && (perm & 2) !== 0) r2 = k;
-      if (r3 < 0 && (perm & 3) === 3) r3 = k;
+      // fast slots are tested before the stack, so they must not overlap it
+      if (end > start && (end <= sb || start >= sb + STACK_SIZE)) {
+        if (r1 < 0 && (perm & 1) !== 0) r1 = k;
+        if (r2 < 0 && (perm & 2) !== 0) r2 = k;
+        if (r3 < 0 && (perm & 3) === 3) r3 = k;
+      }
     }
     this.setFast(dv, 1, r1 < 0 ? undefined : regions[r1]);
     this.setFast(dv, 2, r2 < 0 ? undefined : regions[r2]);
