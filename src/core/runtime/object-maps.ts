@@ -27,6 +27,8 @@ const PROBES: Array<Omit<MapAttr, 'mapType'>> = [
   { keySize: 0, valueSize: 8, maxEntries: 64 },
   { keySize: 0, valueSize: 0, maxEntries: 4096 },
   { keySize: 4, valueSize: 4, maxEntries: 64 },
+  // maps of maps: an inner map template (a header address at the map layer)
+  { keySize: 4, valueSize: 4, maxEntries: 64, innerHdr: 64 } as Omit<MapAttr, 'mapType'>,
 ];
 
 /** mapTypeSupported tells whether this runtime's map layer can create maps of numeric `type`. */
