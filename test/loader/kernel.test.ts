@@ -40,6 +40,11 @@ for (const path of fixtureObjects()) {
     for (const p of o.spec.programs) {
       const used = new Set(p.relocations.map((r) => r.map));
       if (!TYPES.has(p.type) || o.spec.maps.some((m) => used.has(m.name) && !mapTypeSupported(m.typeId))) continue;
+      // src/node/kernel's BPF_MAP_CREATE has no inner_map_fd yet: maps of maps stay tsbpf-only here
+      if (o.spec.maps.some((m) => used.has(m.name) && m.innerMap)) {
+        t.diagnostic(`${p.name}: uses a map of maps, not compared with the kernel`);
+        continue;
+      }
       for (const [ename, engine] of ENGINES) {
         const rt = new Runtime();
         const coll = loadObject(rt, o.spec, { programs: [p.name], engine, btfBytes: o.btfBytes });
