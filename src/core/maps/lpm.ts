@@ -76,6 +76,33 @@ function bump(dv: DataView, hdr: number): void {
   dv.setUint32(hdr + H_GEN, (field(dv, hdr, H_GEN) + 1) >>> 0, true);
 }
 
+/**
+ * track applies this thread's own change to its index (slot `i` of the key at `k` added or
+ * removed) when the index was current, so a run of updates does not rebuild it each time;
+ * changes by other threads still show as a generation the index does not have.
+ */
+function track(space: AddressSpace, hdr: number, i: number, k: number, add: boolean): void {
+  const ix = caches.get(space)?.get(hdr);
+  const dv = space.dv, gen = field(dv, hdr, H_GEN);
+  if (!ix || ix.gen !== gen) return;
+  const len = dv.getUint32(k, true);
+  let m = ix.byLen.get(len);
+  if (add) {
+    if (!m) {
+      ix.byLen.set(len, (m = new Map()));
+      ix.lens = [...ix.byLen.keys()].sort((a, b) => b - a);
+    }
+    m.set(masked(space.u8, k + 4, field(dv, hdr, H_KEY_SIZE) - 4, len), i);
+  } else if (m) {
+    m.delete(masked(space.u8, k + 4, field(dv, hdr, H_KEY_SIZE) - 4, len));
+    if (m.size === 0) {
+      ix.byLen.delete(len);
+      ix.lens = ix.lens.filter((l) => l !== len);
+    }
+  }
+  ix.gen = (gen + 1) >>> 0;
+}
+
 /** lpmInit threads the free list of a new LPM trie. */
 export function lpmInit(space: AddressSpace, hdr: number): void {
   const dv = space.dv, n = field(dv, hdr, H_MAX_ENTRIES), next = field(dv, hdr, H_NEXT);
@@ -88,6 +115,7 @@ export function lpmLookupSlot(space: AddressSpace, hdr: number, keyAddr: number)
   const ix = indexOf(space, hdr);
   const dv = space.dv, ds = field(dv, hdr, H_KEY_SIZE) - 4;
   const klen = dv.getUint32(keyAddr, true);
+  if (klen > ds * 8) return -1; // Linux (6.x): a lookup key longer than the trie's prefixes finds nothing
   for (const len of ix.lens) {
     if (len > klen) continue;
     const i = ix.byLen.get(len)!.get(masked(space.u8, keyAddr + 4, ds, len));
@@ -135,6 +163,7 @@ export function lpmUpdate(space: AddressSpace, hdr: number, keyAddr: number, val
     space.u8.copyWithin(keyAt(dv, hdr, i), keyAddr, keyAddr + ks);
     const v = lpmValue(dv, hdr, i);
     space.u8.copyWithin(v, valAddr, valAddr + field(dv, hdr, H_VALUE_SIZE));
+    track(space, hdr, i, keyAt(dv, hdr, i), true);
     bump(dv, hdr);
     return 0;
   } finally {
@@ -150,6 +179,7 @@ export function lpmDelete(space: AddressSpace, hdr: number, keyAddr: number): nu
   try {
     const i = exact(space, hdr, keyAddr);
     if (i < 0) return -ENOENT;
+    track(space, hdr, i, keyAt(dv, hdr, i), false);
     dv.setUint32(field(dv, hdr, H_HASHES) + i * 4, 0, true);
     dv.setUint32(field(dv, hdr, H_NEXT) + i * 4, field(dv, hdr, H_FREE), true);
     dv.setUint32(hdr + H_FREE, i + 1, true);
