@@ -95,6 +95,7 @@ const subprogs: Case[] = [
   ok('combined stack at limit', '*(u64 *)(r10 - 256) = 0\n call fn\n exit\nfn:\n *(u64 *)(r10 - 256) = 0\n r0 = 0\n exit'),
   bad('callee store stack ptr into caller', 'STACK_PTR_SPILL', '*(u64 *)(r10 - 8) = 0\n r1 = r10\n r1 += -8\n call fn\n exit\nfn:\n *(u64 *)(r1 + 0) = r10\n r0 = 0\n exit'),
   bad('subprog R0 uninit', 'UNINIT_REG', 'call fn\n exit\nfn:\n exit'),
+  ok('subprog may leave R0 unset', 'r6 = 7\n call fn\n r0 = r6\n exit\nfn:\n r7 = 0\n exit'),
 ];
 
 const registers: Case[] = [
@@ -233,6 +234,9 @@ const skb: Case[] = [
 const maps: Case[] = [
   ok('lookup and null check', `${LOOKUP(1)}\n if r0 == 0 goto out\n r0 = *(u64 *)(r0 + 0)\nout:\n r0 = 0\n exit`),
   bad('lookup without null check', 'NULL_POINTER', `${LOOKUP(1)}\n r0 = *(u64 *)(r0 + 0)\n exit`),
+  ok('array lookup with constant key cannot fail', `${LOOKUP(2)}\n r0 = *(u8 *)(r0 + 15)\n exit`),
+  bad('array lookup with key past the end', 'NULL_POINTER', `*(u32 *)(r10 - 4) = 4\n r2 = r10\n r2 += -4\n ld_pseudo r1, 1, 2\n call 1\n r0 = *(u8 *)(r0 + 0)\n exit`),
+  bad('array lookup with unknown key', 'NULL_POINTER', `call 7\n *(u32 *)(r10 - 4) = r0\n r2 = r10\n r2 += -4\n ld_pseudo r1, 1, 2\n call 1\n r0 = *(u8 *)(r0 + 0)\n exit`),
   ok('null check with !=', `${LOOKUP(1)}\n if r0 != 0 goto +2\n r0 = 0\n exit\n r0 = *(u64 *)(r0 + 0)\n exit`),
   ok('null check on a copy', `${LOOKUP(1)}\n r6 = r0\n if r0 == 0 goto out\n r0 = *(u64 *)(r6 + 0)\nout:\n r0 = 0\n exit`),
   bad('null branch deref', 'INVALID_MEM_ACCESS', `${LOOKUP(1)}\n if r0 != 0 goto out\n r0 = *(u64 *)(r0 + 0)\nout:\n r0 = 0\n exit`),

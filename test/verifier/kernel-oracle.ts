@@ -30,12 +30,14 @@ function lastLine(log: string): string {
 
 /**
  * kernelVerify loads `prog` as `progType` into the kernel; maps used by `lddw` (fd = key of
- * `maps`) are created for the load and their fds substituted.
+ * `maps`) are created for the load (only those the program uses) and their fds substituted.
  */
 export function kernelVerify(prog: Program, progType: ProgType, maps: Map<number, MapInfo> = new Map()): KernelVerdict {
   const fds = new Map<number, number>();
   try {
+    const used = new Set(prog.filter((i) => i.code === (o.BPF_LD | o.BPF_IMM | o.BPF_DW) && i.src !== 0).map((i) => i.imm));
     for (const [k, m] of maps) {
+      if (!used.has(k)) continue;
       fds.set(k, mapCreate({ mapType: mapTypeNumber(m.type), keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries }));
     }
     const patched = prog.map((i) => (i.code === (o.BPF_LD | o.BPF_IMM | o.BPF_DW) && (i.src === o.BPF_PSEUDO_MAP_FD || i.src === o.BPF_PSEUDO_MAP_VALUE) && fds.has(i.imm)

@@ -11,13 +11,16 @@ import { helperName } from '../helpers/registry.js';
 import { MAP_ONLY_FUNCS, helperProto, type ArgType, type HelperProto } from '../helpers/protos.js';
 import { reject } from './codes.js';
 import { helperMem } from './mem.js';
-import { mapTypeName, VALUE_MAPS, type MapRef } from './maps.js';
+import { MAP_OF_MAPS, MT, mapTypeName, mapTypeNumber, VALUE_MAPS, type MapRef } from './maps.js';
+
+/** ARRAYS are the maps whose lookups with a constant key in range never fail. */
+const ARRAYS = new Set<number>([MT.ARRAY, MT.PERCPU_ARRAY]);
 import { mapRegs } from './jmp.js';
 import {
   NOT_INIT_REG, RegType, UNKNOWN_REG, isKnownZero, isPacket, ptrReg, scalarReg, typeName, type Reg,
 } from './reg.js';
 import { isConst, unsignedRange } from './scalar.js';
-import { copyState, cur, newFrame, type CallbackFrame, type VState } from './state.js';
+import { STACK_ZERO, copyState, cur, newFrame, type CallbackFrame, type VState } from './state.js';
 import type { Verifier } from './verifier.js';
 
 interface Meta {
@@ -28,6 +31,19 @@ interface Meta {
   ctxArg: Reg | null;
   allocSize: number;
   release: Reg | null;
+  /** the key, when it is a known constant on the stack (array lookups then cannot fail) */
+  constKey: bigint | null;
+}
+
+/** constStackKey reads a map key that is a known constant on the stack (zeroed bytes or a spilled constant). */
+function constStackKey(st: VState, reg: Reg, size: number): bigint | null {
+  if (reg.type !== RegType.PTR_TO_STACK || !isConst(reg.s) || size > 8) return null;
+  const f = st.frames[reg.frame];
+  const i0 = 512 + reg.off + Number(BigInt.asIntN(64, reg.s.t.v));
+  if (f.stype.subarray(i0, i0 + size).every((t) => t === STACK_ZERO)) return 0n;
+  const sp = f.spills[i0 >> 3];
+  if ((i0 & 7) === 0 && sp && sp.type === RegType.SCALAR && isConst(sp.s) && f.spillSize[i0 >> 3] === size) return sp.s.t.v;
+  return null;
 }
 
 const fname = (p: HelperProto): string => `bpf_${p.name}#${p.id}`;
@@ -38,7 +54,7 @@ export function helperCall(v: Verifier, st: VState, id: number, pc: number): num
   if (!p) return reject('UNKNOWN_HELPER', `unknown func ${helperName(id)}#${id}`);
   if (p.progTypes && !p.progTypes.includes(v.progType)) reject('HELPER_NOT_ALLOWED', `program of this type cannot use helper ${fname(p)}`);
   if (st.lock && p.name !== 'spin_unlock') reject('LOCK', 'function calls are not allowed while holding a lock');
-  const meta: Meta = { map: null, memRegno: 0, memArg: null, func: -1, ctxArg: null, allocSize: 0, release: null };
+  const meta: Meta = { map: null, memRegno: 0, memArg: null, func: -1, ctxArg: null, allocSize: 0, release: null, constKey: null };
   p.args.forEach((a, k) => checkArg(v, st, p, a, k + 1, meta));
   if (p.name === 'spin_lock' || p.name === 'spin_unlock') spinLock(st, p.name === 'spin_lock', v.readReg(st, 1));
   if (meta.release) release(st, meta.release);
@@ -69,6 +85,7 @@ function checkArg(v: Verifier, st: VState, p: HelperProto, a: ArgType, regno: nu
       const key = a === 'ARG_PTR_TO_MAP_KEY';
       const size = key ? meta.map.info.keySize : meta.map.info.valueSize;
       helperMem(v, st, { regno, sizeMin: size, sizeMax: size, write: a === 'ARG_PTR_TO_UNINIT_MAP_VALUE', what: key ? 'read from' : 'access to' });
+      if (key) meta.constKey = constStackKey(st, reg, size);
       return;
     }
     case 'ARG_PTR_TO_MEM':
@@ -147,7 +164,11 @@ function result(v: Verifier, st: VState, p: HelperProto, meta: Meta, pc: number)
     case 'RET_INTEGER': return UNKNOWN_REG;
     case 'RET_VOID': return NOT_INIT_REG;
     case 'RET_PTR_TO_MAP_VALUE_OR_NULL':
+      if (MAP_OF_MAPS.has(meta.map!.type)) return innerMap(v, meta.map!);
       if (!VALUE_MAPS.has(meta.map!.type)) reject('HELPER_MAP', `cannot pass map_type ${meta.map!.type} into func ${fname(p)}`);
+      if (meta.constKey !== null && ARRAYS.has(meta.map!.type) && meta.constKey < BigInt(meta.map!.info.maxEntries)) {
+        return ptrReg(RegType.PTR_TO_MAP_VALUE, { map: meta.map });
+      }
       return ptrReg(RegType.PTR_TO_MAP_VALUE, { map: meta.map, nullable: true, id: v.newId() });
     case 'RET_PTR_TO_RINGBUF_MEM_OR_NULL': {
       const id = v.newId();
@@ -155,6 +176,14 @@ function result(v: Verifier, st: VState, p: HelperProto, meta: Meta, pc: number)
       return ptrReg(RegType.PTR_TO_MEM, { size: meta.allocSize, ringbuf: true, nullable: true, id, ref: id });
     }
   }
+}
+
+/** innerMap is the result of a lookup in a map of maps: an inner map, or NULL. */
+function innerMap(v: Verifier, outer: MapRef): Reg {
+  const inner = outer.info.inner;
+  if (!inner) return reject('UNSUPPORTED', `map fd ${outer.fd} is a map of maps without a description of its inner maps`);
+  const map: MapRef = { fd: -1000 - outer.fd, info: inner, type: mapTypeNumber(inner.type) };
+  return ptrReg(RegType.CONST_PTR_TO_MAP, { map, nullable: true, id: v.newId() });
 }
 
 function release(st: VState, r: Reg): void {
@@ -217,6 +246,8 @@ export function pseudoCall(v: Verifier, st: VState, imm: number, pc: number): nu
 export function exit(v: Verifier, st: VState): number | null {
   const f = cur(st);
   const r0 = f.regs[0];
+  // a subprogram may leave R0 unset (its caller then may not read it); callbacks and the program may not
+  if (st.frames.length > 1 && !f.callback) return frameExit(v, st, r0);
   if (r0.type === RegType.NOT_INIT) reject('UNINIT_REG', 'R0 !read_ok');
   if (st.frames.length > 1) return frameExit(v, st, r0);
   if (st.refs.length) reject('UNRELEASED_REFERENCE', `Unreleased reference id=${st.refs[0].id} alloc_insn=${st.refs[0].insn}`);

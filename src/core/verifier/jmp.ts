@@ -100,8 +100,9 @@ const isInitPkt = (r: Reg): boolean => r.type === RegType.PTR_TO_PACKET && r.off
 
 function pointerBranch(v: Verifier, st: VState, i: Insn, dst: Reg, src: Reg, is32: boolean, target: number, fall: number): number | null {
   const op = o.BPF_OP(i.code);
-  // a pointer that cannot be NULL against 0
-  const nonNull = (p: Reg, z: Reg): boolean => isPointer(p) && !p.nullable && isKnownZero(z);
+  // a pointer the kernel knows is not NULL (reg_not_null: map values, map keys, memory) against 0
+  const nonNull = (p: Reg, z: Reg): boolean => !p.nullable && isKnownZero(z) && (p.type === RegType.PTR_TO_MAP_VALUE
+    || p.type === RegType.PTR_TO_MAP_KEY || p.type === RegType.PTR_TO_MEM);
   if (!is32 && (op === o.BPF_JEQ || op === o.BPF_JNE) && (nonNull(dst, src) || nonNull(src, dst))) {
     return op === o.BPF_JEQ ? fall : target;
   }

@@ -13,6 +13,8 @@ export interface MapInfo {
   maxEntries: number;
   /** offset of a `struct bpf_spin_lock` in the value (what BTF would tell the kernel), when it has one */
   spinLockOff?: number;
+  /** maps of maps: the inner maps' description (lookups return a pointer to such a map) */
+  inner?: MapInfo;
 }
 
 /** MapLookup resolves the map fd (or fd_array index) used in a `lddw` to its description. */
@@ -56,4 +58,7 @@ export const MT = {
 
 /** lookupMaps are the map types whose values bpf_map_lookup_elem returns (a pointer to the value). */
 export const VALUE_MAPS = new Set<number>([MT.HASH, MT.ARRAY, MT.PERCPU_HASH, MT.PERCPU_ARRAY, MT.LRU_HASH,
-  MT.LRU_PERCPU_HASH, MT.LPM_TRIE, MT.ARRAY_OF_MAPS, MT.HASH_OF_MAPS, MT.DEVMAP, MT.DEVMAP_HASH, MT.CPUMAP, MT.XSKMAP]);
+  MT.LRU_PERCPU_HASH, MT.LPM_TRIE, MT.DEVMAP, MT.DEVMAP_HASH, MT.CPUMAP, MT.XSKMAP]);
+
+/** MAP_OF_MAPS are the map types whose lookups return a pointer to an inner map. */
+export const MAP_OF_MAPS = new Set<number>([MT.ARRAY_OF_MAPS, MT.HASH_OF_MAPS]);
