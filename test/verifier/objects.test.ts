@@ -1,5 +1,5 @@
 /**
- * The repository's clang-compiled objects (test/fixtures/c/*.o) verify: every program of a
+ * The repository's clang-compiled objects (test/fixtures/c/*.o, bench/programs/*.o) verify: every program of a
  * type the verifier knows (xdp, sched_cls, socket_filter) is loaded from the ELF object, its
  * map relocations are resolved to fake fds described by the object's map specs, and it must
  * be accepted. When the kernel is available, the kernel must accept the same instructions too
@@ -15,7 +15,7 @@ import * as o from '../../src/core/isa/opcodes.js';
 import { verify, VerifierError, type MapInfo, type ProgType } from '../../src/core/verifier/index.js';
 import { kernelReady, kernelVerify } from './kernel-oracle.js';
 
-const DIR = join(process.cwd(), 'test/fixtures/c');
+const DIRS = ['test/fixtures/c', 'bench/programs'].map((d) => join(process.cwd(), d));
 const KNOWN: ProgType[] = ['xdp', 'sched_cls', 'socket_filter'];
 
 /** ObjProg is one program ready to verify: instructions with fake map fds, and the maps. */
@@ -24,8 +24,10 @@ export interface ObjProg { file: string; name: string; type: ProgType; prog: Pro
 /** objectPrograms loads every verifiable program of the little-endian fixture objects. */
 export function objectPrograms(): ObjProg[] {
   const out: ObjProg[] = [];
-  for (const file of readdirSync(DIR).filter((f) => f.endsWith('.o') && !f.includes('bpfeb'))) {
-    const spec = parseObject(new Uint8Array(readFileSync(join(DIR, file))));
+  const files = DIRS.flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.o') && !f.includes('bpfeb')).map((f) => join(d, f)));
+  for (const path of files) {
+    const file = path.slice(process.cwd().length + 1);
+    const spec = parseObject(new Uint8Array(readFileSync(path)));
     const maps = new Map<number, MapInfo>();
     const fdOf = new Map<string, number>();
     spec.maps.forEach((m, k) => {
