@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'EBADF' // not a (program) fd
   | 'ENOSPC' // batch buffer too small for one bucket
   | 'ENOTSUPP' // operation not supported by this map type (kernel errno 524)
+  | 'EOPNOTSUPP' // operation not supported (errno 95: bloom filter delete/pop/get_next_key)
   | 'ENOSYS'
   | 'E_VERIFIER'
   | 'E_ELF'

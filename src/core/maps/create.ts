@@ -12,6 +12,7 @@ import {
 import { H_LRU, lruBlockSize, lruInit } from './lru.js';
 import { qsInit } from './queue.js';
 import { lpmInit } from './lpm.js';
+import { extOps } from './ext.js';
 
 /** MapAttr are the BPF_MAP_CREATE inputs (bpf_attr field names in camelCase). */
 export interface MapAttr {
@@ -42,6 +43,8 @@ function accessOk(flags: number): boolean {
 /** checkMapAttr returns 0 when the kernel would accept `a` for an array or hash map, else -errno. */
 export function checkMapAttr(a: MapAttr): number {
   const flags = a.mapFlags ?? 0, t = a.mapType;
+  const ext = extOps(t);
+  if (ext) return ext.check(a);
   if (!accessOk(flags)) return -EINVAL;
   // BPF_F_NUMA_NODE pins memory to a node (node 0 here): refused for per-CPU maps
   if ((flags & BPF_F_NUMA_NODE) !== 0 && isPerCpu(t)) return -EINVAL;
@@ -106,6 +109,8 @@ export interface MapStorage {
  */
 export function allocMap(space: AddressSpace, a: MapAttr, id: number, ncpus: number): MapStorage | number {
   const t = a.mapType;
+  const ext = extOps(t);
+  if (ext) return ext.alloc(space, a, id, ncpus);
   const slots = isPerCpu(t) ? ncpus : 1;
   const stride = round8(a.valueSize), estride = stride * slots;
   const lru = isLruType(t), percpuLru = lru && ((a.mapFlags ?? 0) & BPF_F_NO_COMMON_LRU) !== 0;

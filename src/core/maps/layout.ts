@@ -97,7 +97,8 @@ export function isLruType(type: number): boolean {
 
 /** hasValueRegion tells whether programs may access a map type's value storage directly. */
 export function hasValueRegion(type: number): boolean {
-  return type !== BPF_MAP_TYPE_PROG_ARRAY && type !== BPF_MAP_TYPE_QUEUE && type !== BPF_MAP_TYPE_STACK;
+  return type !== BPF_MAP_TYPE_PROG_ARRAY && type !== BPF_MAP_TYPE_QUEUE && type !== BPF_MAP_TYPE_STACK
+    && type !== 12 && type !== 13 && type !== 30; // maps of maps hold map ids, bloom filters bits
 }
 
 /** isQueueStack tells whether a map type is a queue or a stack (push/pop/peek, no keys). */

@@ -6,7 +6,7 @@ import { E2BIG, EBUSY, EEXIST, EINVAL, ENOENT, ENOMEM, ENOSPC, ENOTSUPP, EPERM }
 
 const CODES: Record<number, ErrorCode> = {
   [ENOENT]: 'ENOENT', [E2BIG]: 'E2BIG', [ENOMEM]: 'ENOMEM', [EEXIST]: 'EEXIST', [EINVAL]: 'EINVAL',
-  [ENOSPC]: 'ENOSPC', [ENOTSUPP]: 'ENOTSUPP', [EPERM]: 'EPERM', [EBUSY]: 'EBUSY', 9: 'EBADF',
+  [ENOSPC]: 'ENOSPC', [ENOTSUPP]: 'ENOTSUPP', [EPERM]: 'EPERM', [EBUSY]: 'EBUSY', 9: 'EBADF', 95: 'EOPNOTSUPP',
 };
 
 /** errnoError is the BpfError for a failed command `cmd` with result -errno. */

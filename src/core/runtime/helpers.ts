@@ -14,6 +14,7 @@ import { mapRuntimeHelper } from '../maps/wasm.js';
 import type { Runtime } from './runtime.js';
 import { registerTailCall } from './tailcall.js';
 import { registerRingbufHelpers } from './ringbuf.js';
+import { registerExtHelpers } from './ext-helpers.js';
 
 const U32 = 0x100000000n;
 
@@ -82,6 +83,7 @@ export function registerRuntimeHelpers(rt: Runtime, seed?: number): void {
   registerMiscHelpers(rt, seed);
   registerTailCall(rt);
   registerRingbufHelpers(rt);
+  registerExtHelpers(rt);
 }
 
 function nowNs(): bigint {
