@@ -3,7 +3,8 @@
  * (randprog.ts). `diffInterpJit(seed, count)` is the entry point the fuzz script calls:
  * programs seed .. seed+count-1, each run in checked mode and in trusted mode (with budget
  * counting on, so non-terminating programs end), and on shared memory or with split regions,
- * comparing r0, steps, the data buffer, the whole stack, and the fault (code, insn, address).
+ * comparing r0, steps, the data buffer, the whole stack, and the fault (code, insn, address,
+ * message).
  */
 import { isBpfError } from '../../src/core/errors.js';
 import { type Program, encode, toHex } from '../../src/core/isa/instruction.js';
@@ -91,7 +92,7 @@ export function runOutcome(engine: Engine, prog: Program, data: Uint8Array, mode
 function same(a: Outcome, b: Outcome): boolean {
   if (a.error || b.error) {
     if (!a.error || !b.error || a.error.code !== b.error.code) return false;
-    if (a.error.insn !== b.error.insn) return false;
+    if (a.error.insn !== b.error.insn || a.error.message !== b.error.message) return false;
     return a.error.address === b.error.address && a.stack === b.stack && a.data === b.data;
   }
   return a.r0 === b.r0 && a.steps === b.steps && a.data === b.data && a.stack === b.stack;

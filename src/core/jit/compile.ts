@@ -154,6 +154,7 @@ function regionBody(m: ModuleIndices): Code {
   c.get(n).i32(1).op(Op.i32_sub).set(n);
   c.br(0).end();
   c.end();
-  c.i32(F_MEM).get(INSN).get(A).get(SIZE).call(m.fault).op(Op.unreachable);
+  // size | perm << 8: the message names the kind of access, as the interpreter's does
+  c.i32(F_MEM).get(INSN).get(A).get(SIZE).get(PERM).i32(8).op(Op.i32_shl, Op.i32_or).call(m.fault).op(Op.unreachable);
   return c;
 }

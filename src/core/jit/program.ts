@@ -33,6 +33,8 @@ export class JitProgram implements LoadedProgram {
   /** runs of this program in progress (a helper may run it again) */
   private active = 0;
   private readonly frame: RunFrame;
+  /** budget of the run in progress (for the tail's E_BUDGET message) */
+  private runBudget = 0;
   /** the interpreter's form of the program, for budget tails */
   private decoded: DecodedProgram | undefined;
   private readonly rt: ContextRuntime;
@@ -104,7 +106,16 @@ export class JitProgram implements LoadedProgram {
     st.pktStart = f.pktStart;
     st.pktLen = f.pktLen;
     st.done = false;
-    const res = execute(st, st.budget);
+    let res: number;
+    try {
+      res = execute(st, st.budget);
+    } catch (e) {
+      // the tail's budget is what was left; the error names the run's budget, as the interpreter's
+      if (isBpfError(e) && e.code === 'E_BUDGET' && this.runBudget > 0) {
+        throw new BpfError('E_BUDGET', `instruction budget of ${this.runBudget} exhausted`, e.context);
+      }
+      throw e;
+    }
     this.setLeft(st.budget - st.steps); // keeps run's steps exact after an LD_ABS miss
     if (res === EXITED && getReg(st.regs, 0) === 0n) throw LDABS_EXIT;
     throw new BpfError('EINVAL', 'internal: a budget tail ended without a fault', { insn: st.pc });
@@ -116,6 +127,8 @@ export class JitProgram implements LoadedProgram {
     const budget = this.counting ? budgetOf(opts.budget) : 0;
     // only a nested run of this same program disturbs the budget counter of an outer one
     const outerLeft = this.active > 0 ? this.left() : 0;
+    const outerBudget = this.runBudget;
+    this.runBudget = budget;
     this.active++;
     // the outermost run reuses one frame object; nested runs get their own
     const f: RunFrame = this.active === 1 ? this.frame : { ctx: this.ctx, regions: NO_REGIONS, pktStart: 0, pktLen: -1, helperInsn: 0 };
@@ -139,6 +152,7 @@ export class JitProgram implements LoadedProgram {
       return { r0, steps: this.counting ? budget - this.left() : 0 };
     } finally {
       this.rt.leave();
+      this.runBudget = outerBudget;
       if (--this.active > 0) this.setLeft(outerLeft);
     }
   }
@@ -177,7 +191,7 @@ function translate(e: unknown, trapMap: number[]): unknown {
   if (isBpfError(e)) return e;
   if (e instanceof WebAssembly.RuntimeError) {
     const insn = trapInsn(e, trapMap);
-    return new BpfError('E_MEM', `memory access out of bounds (${e.message})`, insn === undefined ? {} : { insn }, { cause: e });
+    return new BpfError('E_MEM', 'memory access out of bounds', insn === undefined ? {} : { insn }, { cause: e });
   }
   if (e instanceof RangeError) {
     return new BpfError('E_MEM', `out of resources: ${e.message}`, {}, { cause: e });

@@ -188,8 +188,11 @@ export function faultError(rt: ContextRuntime, prog: Program, code: number, insn
   addr: bigint, size: number): BpfError {
   const address = Number(BigInt.asUintN(64, addr));
   switch (code) {
-    case F_MEM:
-      return new BpfError(FAULT_CODES[code], `invalid memory access of ${size} bytes`, { insn, address });
+    case F_MEM: {
+      const perm = size >> 8;
+      const kind = perm === PERM_W ? 'write' : perm === PERM_R ? 'read' : 'read-modify-write';
+      return new BpfError(FAULT_CODES[code], `invalid memory access: ${kind} of ${size & 0xff} bytes`, { insn, address });
+    }
     case F_UNINIT: {
       const st = current(rt).ctx.stack, u8 = rt.space.u8;
       let k = 0;
