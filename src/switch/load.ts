@@ -5,6 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { BpfError } from '../core/errors.js';
 import { programFromAsm, programFromObject, type ProgKind, type SwitchProgram } from './program.js';
+import { switchObject } from './objects.js';
+import type { Runtime } from '../core/runtime/runtime.js';
+import type { Collection } from '../core/runtime/object-collection.js';
 
 /** NOLOGIC_ASM is the VALE-BPF no-logic forwarder: out port = ingress_port ^ 1. */
 export const NOLOGIC_ASM = 'r0 = *(u32 *)(r1 + 16)\nw0 ^= 1\nexit\n';
@@ -17,8 +20,15 @@ export interface ProgramArgs {
   kind?: string;
 }
 
-/** loadSwitchProgram reads the program the options name. */
-export function loadSwitchProgram(a: ProgramArgs): SwitchProgram {
+/** LoadedSwitchProgram is a program and, for objects loaded into a runtime, its maps. */
+export type LoadedSwitchProgram = SwitchProgram & { coll?: Collection };
+
+/**
+ * loadSwitchProgram reads the program the options name. With a runtime, objects are loaded by
+ * the loader into it (their maps created there: the switch must live in that runtime);
+ * without one, objects whose program uses maps are refused.
+ */
+export function loadSwitchProgram(a: ProgramArgs, runtime?: Runtime): LoadedSwitchProgram {
   if (a.kind !== undefined && a.kind !== 'xdp' && a.kind !== 'vale') throw new BpfError('EINVAL', `--kind must be xdp or vale, not ${a.kind}`);
   const kind = a.kind as ProgKind | undefined;
   if (!a.prog) return programFromAsm(NOLOGIC_ASM, 'vale', 'nologic');
@@ -29,7 +39,9 @@ export function loadSwitchProgram(a: ProgramArgs): SwitchProgram {
     throw new BpfError('E_IO', `cannot read ${a.prog}: ${(e as Error).message}`);
   }
   if (bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46) {
-    return programFromObject(bytes, { section: a.section, name: a.name, kind });
+    if (!runtime) return programFromObject(bytes, { section: a.section, name: a.name, kind });
+    const o = switchObject(bytes, { section: a.section, name: a.name, kind }, { runtime });
+    return { ...o.prog, coll: o.coll };
   }
   return programFromAsm(new TextDecoder().decode(bytes), kind ?? 'xdp', a.prog);
 }

@@ -53,9 +53,33 @@ test('switch output is readable by tcpdump -r', { skip: hasTcpdump ? false : 'tc
   assert.match(lines[1], /IP 10\.0\.0\.1\.1003 > 10\.0\.0\.2\.2000: UDP, length 57/);
 });
 
-test('switch: bad port specs and objects with maps are errors', async () => {
+test('switch: bad port specs and missing programs are errors; objects with maps load', async () => {
   await assert.rejects(switchCommand(['--port', 'sideways=1'], io()), /bad port spec/);
-  await assert.rejects(switchCommand(['--port', 'null', '--prog', 'examples/switch/learning_bridge.o'], io()), /uses maps/);
+  await assert.rejects(switchCommand(['--port', 'null', '--prog', 'examples/switch/learning_bridge.o', '--section', 'nope'], io()),
+    /no program matches/);
+  const t = io();
+  assert.equal(await switchCommand(['--port', 'null', '--prog', 'examples/switch/learning_bridge.o'], t), 0, t.err);
+  assert.match(t.out, /program learning_bridge \(xdp\)/);
+});
+
+test('switch live with --control: stats, maps (bpftool-style) and swap from the command line', async () => {
+  const sock = join(dir, 'ctl.sock');
+  const run = switchCommand(['--port', 'gen=4', '--port', 'mem', '--prog', 'examples/switch/learning_bridge.o', '--control', sock,
+    '--duration', '1.5'], io());
+  await new Promise((r) => setTimeout(r, 700));
+  const st = io();
+  assert.equal(await switchCommand(['stats', '--control', sock], st), 0);
+  assert.match(st.out, /program learning_bridge \(xdp\)/);
+  const mp = io();
+  assert.equal(await switchCommand(['maps', '--control', sock], mp), 0);
+  assert.match(mp.out, /map mac_table .*\nkey: 02 00 00 00 00 01  value: 01 00 00 00\n/);
+  const sp = io();
+  assert.equal(await switchCommand(['swap', '--control', sock, '--prog', 'examples/switch/xdp_nologic.o'], sp), 0);
+  assert.match(sp.out, /swapped in xdp_nologic/);
+  const mp2 = io();
+  await switchCommand(['maps', '--control', sock], mp2);
+  assert.match(mp2.out, /the running program has no maps/);
+  assert.equal(await run, 0);
 });
 
 test('pktgen: prints progress and totals; every generated frame is accounted for', async () => {

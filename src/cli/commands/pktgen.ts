@@ -8,6 +8,7 @@ import { BpfError } from '../../core/errors.js';
 import { Switch } from '../../switch/dataplane/switch.js';
 import { makeTemplates, type Range } from '../../switch/dataplane/pktgen.js';
 import { loadSwitchProgram } from '../../switch/load.js';
+import { Runtime } from '../../core/runtime/runtime.js';
 import { WasmFrameSource } from '../../switch/dataplane/gen-wasm.js';
 import { MultiSwitch } from '../../switch/workers/multi.js';
 import type { SwitchProgram } from '../../switch/program.js';
@@ -61,9 +62,13 @@ export async function pktgenCommand(argv: string[], io: CliIo): Promise<number> 
   });
   const duration = a.duration === undefined ? 3 : Number(a.duration);
   if (!(duration > 0 && duration <= 3600)) throw new BpfError('EINVAL', `--duration must be in (0, 3600] seconds`);
-  const prog = loadSwitchProgram(a);
-  if (a.workers !== undefined) return pktgenWorkers(prog, templates, count(a.workers, 'workers')!, duration, a, io);
-  const sw = new Switch({ ports: count(a.ports, 'ports') ?? 2, engine: await loadEngine(a.engine), checked: !a.unchecked,
+  if (a.workers !== undefined) {
+    // maps are not shared with workers yet: programs with maps are refused by loadSwitchProgram without a runtime
+    return pktgenWorkers(loadSwitchProgram(a), templates, count(a.workers, 'workers')!, duration, a, io);
+  }
+  const runtime = new Runtime();
+  const prog = loadSwitchProgram(a, runtime);
+  const sw = new Switch({ runtime, ports: count(a.ports, 'ports') ?? 2, engine: await loadEngine(a.engine), checked: !a.unchecked,
     dataplane: a.dataplane as 'wasm' | 'js' | undefined, frames: 4096, ringSize: 1024 });
   sw.attach(prog);
   const maxLen = Math.max(...templates.map((t) => t.length));

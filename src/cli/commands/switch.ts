@@ -9,7 +9,10 @@
 import { parseArgs } from 'node:util';
 import { BpfError } from '../../core/errors.js';
 import { Switch } from '../../switch/dataplane/switch.js';
-import { loadSwitchProgram } from '../../switch/load.js';
+import { loadSwitchProgram, type LoadedSwitchProgram } from '../../switch/load.js';
+import { Runtime } from '../../core/runtime/runtime.js';
+import { dumpMaps, fillDevmaps, switchObject } from '../../switch/objects.js';
+import { programFromAsm } from '../../switch/program.js';
 import { PcapSink, pcapFrames } from '../../switch/ports/pcap.js';
 import { formatStats, formatStatsRows, type StatsRow } from '../../switch/stats-format.js';
 import { readFileSync } from 'node:fs';
@@ -87,12 +90,14 @@ export async function switchCommand(argv: string[], io: CliIo): Promise<number> 
   }
   if (a.dataplane !== undefined && a.dataplane !== 'wasm' && a.dataplane !== 'js') throw new BpfError('EINVAL', '--dataplane must be wasm or js');
   const ports = a.port.map(parsePort);
-  const prog = loadSwitchProgram(a);
+  const runtime = new Runtime();
+  const prog = loadSwitchProgram(a, runtime);
   const engine = await loadEngine(a.engine);
   const sw = new Switch({ ports: ports.length, engine, checked: !a.unchecked, batch: a.batch ? Number(a.batch) : undefined,
-    dataplane: a.dataplane as 'wasm' | 'js' | undefined });
+    dataplane: a.dataplane as 'wasm' | 'js' | undefined, runtime });
   sw.attach(prog);
-  if (a.control || ports.some(isLive)) return runLive(sw, ports, a, io);
+  if (prog.coll) fillDevmaps(prog.coll, sw.ports.map((p) => p.ifindex));
+  if (a.control || ports.some(isLive)) return runLive(sw, ports, a, io, prog);
   const inputs = ports.map((p) => (p.input ? pcapFrames(p.input) : []));
   const sinks = ports.map((p, i) => (p.output ? new PcapSink(p.output, sw, i) : null));
   pump(sw, inputs, sinks);
@@ -122,7 +127,8 @@ function pump(sw: Switch, inputs: Uint8Array[][], sinks: Array<PcapSink | null>)
 }
 
 /** runLive runs the switch with live drivers (and the control socket) until a signal or --duration. */
-async function runLive(sw: Switch, ports: PortArg[], a: { control?: string; duration?: string; json?: boolean }, io: CliIo): Promise<number> {
+async function runLive(sw: Switch, ports: PortArg[], a: { control?: string; duration?: string; json?: boolean }, io: CliIo,
+  prog: LoadedSwitchProgram): Promise<number> {
   if (ports.some((p) => p.input || p.output)) throw new BpfError('EINVAL', 'pcap ports (in=/out=) cannot be mixed with live ports or --control');
   const duration = a.duration === undefined ? Infinity : Number(a.duration);
   if (!(duration > 0)) throw new BpfError('EINVAL', '--duration must be a positive number of seconds');
@@ -141,7 +147,20 @@ async function runLive(sw: Switch, ports: PortArg[], a: { control?: string; dura
     throw e;
   }
   const live = new LiveSwitch(sw, drivers);
-  const ctl = a.control ? new ControlServer(live, a.control) : null;
+  let coll = prog.coll;
+  const runtime = sw.opts.runtime!;
+  const ctl = a.control ? new ControlServer(live, a.control, {
+    // objects swapped in load into the switch's runtime; their maps are the ones dumped from then on
+    load: (req) => {
+      if (req.object === undefined) return programFromAsm(req.asm ?? '', req.kind ?? 'xdp', 'asm');
+      const o = switchObject(new Uint8Array(Buffer.from(req.object, 'base64')), { section: req.section, name: req.name, kind: req.kind },
+        { runtime });
+      coll = o.coll;
+      fillDevmaps(o.coll, sw.ports.map((p) => p.ifindex));
+      return o.prog;
+    },
+    maps: () => (coll ? dumpMaps(coll) : []),
+  }) : null;
   await ctl?.listen();
   live.start();
   io.stderr(`switch running: ${drivers.map((d) => d.label).join(', ')}${ctl ? `; control socket ${a.control}` : ''}\n`);

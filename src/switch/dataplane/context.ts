@@ -23,6 +23,11 @@ export class FrameContext {
     this.opts = { args: [BigInt(this.md)], regions: [ctxRegion, this.pkt], packet: { start: 0, len: 0 }, budget };
   }
 
+  /** setExtraRegions makes `extra` (map value storage...) accessible after the context and the packet. */
+  setExtraRegions(extra: readonly Region[]): void {
+    this.opts.regions = [this.opts.regions![0], this.pkt, ...extra];
+  }
+
   /**
    * set fills the context for a frame at [data, data+len) received on port `port` (ifindex
    * `ifindex`), for program kind `kind`, and points the packet region at it.

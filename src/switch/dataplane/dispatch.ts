@@ -6,6 +6,7 @@
 import { XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_REDIRECT, XDP_TX } from '../../core/vm/xdp.js';
 import { BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS, CTR, PROG_VALE, SW_REDIRECT, SW_REDIRECT_FLAGS, VALE_BPF_BROADCAST, VALE_BPF_DROP } from './layout.js';
 import type { SwitchPort } from './port.js';
+import { devTargets } from '../../core/maps/devmap.js';
 import type { Switch } from './switch.js';
 
 /** TraceEvent records an exceptional frame: an abort, a fault, a bad verdict or target. */
@@ -62,8 +63,12 @@ export function dispatch(sw: Switch, port: SwitchPort, addr: number, len: number
 
 function redirect(sw: Switch, port: SwitchPort, addr: number, len: number): void {
   const flags = sw.views.u32[(sw.state + SW_REDIRECT_FLAGS) >>> 2];
-  if (flags & BPF_F_BROADCAST) return broadcast(sw, port, addr, len, (flags & BPF_F_EXCLUDE_INGRESS) === 0);
   const ifindex = sw.views.u32[(sw.state + SW_REDIRECT) >>> 2];
+  if (flags & BPF_F_BROADCAST) {
+    // bpf_redirect_map leaves the devmap's header address: broadcast to its interfaces only
+    const only = ifindex !== 0 ? new Set(devTargets(sw.space, ifindex)) : null;
+    return broadcast(sw, port, addr, len, (flags & BPF_F_EXCLUDE_INGRESS) === 0, only);
+  }
   const out = sw.portByIfindex(ifindex);
   if (out < 0) {
     sw.traceEvent({ port: port.index, reason: 'no_port', r0: ifindex });
@@ -97,11 +102,13 @@ function dispatchVale(sw: Switch, port: SwitchPort, addr: number, len: number, r
 }
 
 /**
- * broadcast sends a copy to every port but the ingress one (unless `includeIngress`, as
- * bpf_redirect_map with BPF_F_BROADCAST alone does); the last gets the original frame.
+ * broadcast sends a copy to every port (or those whose ifindex is in `only`: a devmap's) but
+ * the ingress one (unless `includeIngress`, as bpf_redirect_map with BPF_F_BROADCAST alone
+ * does); the last gets the original frame.
  */
-export function broadcast(sw: Switch, port: SwitchPort, addr: number, len: number, includeIngress = false): void {
-  const outs = sw.ports.filter((p) => includeIngress || p !== port);
+export function broadcast(sw: Switch, port: SwitchPort, addr: number, len: number, includeIngress = false,
+  only: Set<number> | null = null): void {
+  const outs = sw.ports.filter((p) => (includeIngress || p !== port) && (only === null || only.has(p.ifindex)));
   if (outs.length === 0) return drop(sw, port, addr, CTR.drop_hairpin);
   for (let k = 0; k < outs.length - 1; k++) {
     const copy = sw.pool.alloc();

@@ -16,8 +16,10 @@ import { registerSwitchHelpers } from './helpers.js';
 import { registerAdjustHelpers } from './adjust.js';
 import {
   CTR, DEFAULT_FRAME_SIZE, ETH_HLEN, MAX_IFINDEX, PROG_VALE, PROG_XDP, PUNT_SIZE, SW_CTX, SW_IFTABLE, SW_KIND,
-  SW_NPORTS, SW_POOL, SW_PORTS, SW_PUNTS, SW_REDIRECT, SW_SIZE,
+  SW_NPORTS, SW_POOL, SW_PORTS, SW_PUNTS, SW_REDIRECT, SW_REDIRECT_FLAGS, SW_SIZE,
 } from './layout.js';
+import type { Runtime } from '../../core/runtime/runtime.js';
+import { registerRedirectMap } from '../../core/runtime/redirect.js';
 import { FramePool } from './pool.js';
 import { PORT_RECORD_SIZE, SwitchPort, type PortStats } from './port.js';
 import { Views } from './views.js';
@@ -57,6 +59,12 @@ export interface SwitchOptions {
   cpu?: number;
   /** helpers beyond the switch's own (bpf_redirect): maps and the rest come from the runtime */
   helpers?: HelperRegistry;
+  /**
+   * the runtime whose maps the program uses (an object loaded by switchObject): the switch
+   * lives in its address space, uses its helpers, makes its map storage accessible and points
+   * bpf_redirect_map at the switch's redirect words
+   */
+  runtime?: Runtime;
   /** called for every traced event (aborts, faults, bad verdicts) */
   onTrace?: (e: TraceEvent) => void;
   /**
@@ -97,8 +105,8 @@ export class Switch {
   constructor(readonly opts: SwitchOptions) {
     const specs = typeof opts.ports === 'number' ? Array.from({ length: opts.ports }, () => ({})) : opts.ports;
     if (specs.length < 1 || specs.length > 253) throw new BpfError('EINVAL', `a switch has 1 to 253 ports, not ${specs.length}`);
-    this.space = opts.space ?? new AddressSpace({ shared: opts.shared ?? false, initialBytes: 4 << 20 });
-    const helpers = opts.helpers ?? new HelperRegistry();
+    this.space = opts.runtime?.space ?? opts.space ?? new AddressSpace({ shared: opts.shared ?? false, initialBytes: 4 << 20 });
+    const helpers = opts.runtime?.helpers ?? opts.helpers ?? new HelperRegistry();
     this.ctx = createVmContext({ space: this.space, helpers, cpu: opts.cpu ?? 0 });
     this.views = new Views(this.space);
     this.batch = opts.batch ?? 256;
@@ -110,6 +118,7 @@ export class Switch {
     this.tailroom = opts.tailroom ?? 0;
     registerSwitchHelpers(helpers, this);
     registerAdjustHelpers(helpers, this);
+    if (opts.runtime) registerRedirectMap(opts.runtime, { target: this.state + SW_REDIRECT, flags: this.state + SW_REDIRECT_FLAGS }, helpers);
     this.writeState();
   }
 
@@ -141,6 +150,7 @@ export class Switch {
   attach(prog: SwitchProgram): void {
     const mode = this.opts.dataplane ?? (this.opts.engine.name === 'jit' ? 'wasm' : 'js');
     this.wasmHelpers = mode === 'wasm';
+    if (this.opts.runtime) this.frame.setExtraRegions(this.opts.runtime.regions());
     const loaded = this.opts.engine.load(prog.insns, this.ctx, { checked: this.checked });
     this.program = prog;
     this.loaded = loaded;

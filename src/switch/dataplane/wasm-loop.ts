@@ -60,7 +60,8 @@ export class WasmDataplane {
     // The JIT's control block names the context and (for helpers' checks) the whole pool as
     // the packet region; the loop narrows the packet region to each frame for the program.
     const pool = { start: sw.pool.base, end: sw.pool.base + sw.pool.count * sw.pool.frameSize, perm: PERM_RW, name: 'packet' };
-    this.rt.enter({ ctx: sw.ctx, regions: [sw.frame.opts.regions![0], pool], pktStart: 0, pktLen: -1, helperInsn: 0 });
+    const regions = sw.frame.opts.regions!;
+    this.rt.enter({ ctx: sw.ctx, regions: [regions[0], pool, ...regions.slice(2)], pktStart: 0, pktLen: -1, helperInsn: 0 });
     const u32 = sw.views.refresh().u32;
     u32[(sw.state + SW_NPUNT) >>> 2] = 0;
     const head = port.rx.head;
