@@ -73,19 +73,28 @@ export class AddressSpace {
 
   /** u8 is a byte view of the whole memory (current after any growth). */
   get u8(): Uint8Array {
-    if (this.memory.buffer !== this.buf) this.refresh();
+    if (this.stale()) this.refresh();
     return this._u8;
   }
 
   /** dv is a DataView of the whole memory (current after any growth). */
   get dv(): DataView {
-    if (this.memory.buffer !== this.buf) this.refresh();
+    if (this.stale()) this.refresh();
     return this._dv;
   }
 
   /** size is the current size of the memory in bytes. */
   get size(): number {
-    return this.memory.buffer.byteLength;
+    return this.shared ? this.memory.buffer.byteLength : this.u8.byteLength;
+  }
+
+  /**
+   * stale tells whether the views must be rebuilt: growth detaches an unshared memory's old
+   * buffer (byteLength 0, a cheap test; the Memory.buffer getter is costly on hot paths), while
+   * a shared memory's old buffer stays valid at its old length, so only asking the memory tells.
+   */
+  private stale(): boolean {
+    return this.shared ? this.memory.buffer !== this.buf : this.buf.byteLength === 0;
   }
 
   private refresh(): void {
