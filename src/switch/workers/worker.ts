@@ -39,17 +39,21 @@ function main(): void {
       sent += gen!.fill(sw.ports[0].rx);
       sw.step();
       for (const p of sw.ports) gen!.sink(p.tx);
-      if ((round & 15) === 0) {
-        const v = u32(), got = gen!.count().frames;
-        v[totals >>> 2] = sent >>> 0;
-        v[(totals >>> 2) + 1] = Math.floor(sent / 2 ** 32);
-        v[(totals >>> 2) + 2] = got >>> 0;
-        v[(totals >>> 2) + 3] = Math.floor(got / 2 ** 32);
-      }
+      if ((round & 15) === 0) publish();
     }
     if ((round & 255) === 0) pollRequests(sw);
   }
+  if (gen) publish();
   reply({ type: 'done' });
+
+  /** publish writes the generator totals (frames sent, frames received) for the main thread. */
+  function publish(): void {
+    const v = u32(), got = gen!.count().frames;
+    v[totals >>> 2] = sent >>> 0;
+    v[(totals >>> 2) + 1] = Math.floor(sent / 2 ** 32);
+    v[(totals >>> 2) + 2] = got >>> 0;
+    v[(totals >>> 2) + 3] = Math.floor(got / 2 ** 32);
+  }
 }
 
 function pollRequests(sw: Switch): void {
