@@ -6,6 +6,7 @@ import { assemble, disassemble } from '../../core/asm/index.js';
 import { createVmContext, runRaw } from '../../core/vm/index.js';
 import { ENGINE_NAMES, loadEngine } from '../engines.js';
 import type { CliIo } from '../io.js';
+import { demoSwitch } from './demo-switch.js';
 
 /** DEMO_SOURCE computes the FNV-1a hash of the data buffer (r1 = data, r2 = length). */
 export const DEMO_SOURCE = `
@@ -27,6 +28,7 @@ done:
 
 /** demoCommand implements `tsbpf demo`. */
 export async function demoCommand(_argv: string[], io: CliIo): Promise<number> {
+  if (_argv[0] === 'switch') return demoSwitch(_argv.slice(1), io);
   const prog = assemble(DEMO_SOURCE);
   io.stdout('Program (FNV-1a over the data buffer):\n');
   io.stdout(disassemble(prog).map((l, i) => `  ${l}`).join('\n') + '\n');

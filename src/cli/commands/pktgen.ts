@@ -9,6 +9,7 @@ import { Switch } from '../../switch/dataplane/switch.js';
 import { makeTemplates, type Range } from '../../switch/dataplane/pktgen.js';
 import { loadSwitchProgram } from '../../switch/load.js';
 import { Runtime } from '../../core/runtime/runtime.js';
+import { fillDevmaps } from '../../switch/objects.js';
 import { WasmFrameSource } from '../../switch/dataplane/gen-wasm.js';
 import { MultiSwitch } from '../../switch/workers/multi.js';
 import type { SwitchProgram } from '../../switch/program.js';
@@ -71,6 +72,7 @@ export async function pktgenCommand(argv: string[], io: CliIo): Promise<number> 
   const sw = new Switch({ runtime, ports: count(a.ports, 'ports') ?? 2, engine: await loadEngine(a.engine), checked: !a.unchecked,
     dataplane: a.dataplane as 'wasm' | 'js' | undefined, frames: 4096, ringSize: 1024 });
   sw.attach(prog);
+  if (prog.coll) fillDevmaps(prog.coll, sw.ports.map((p) => p.ifindex));
   const maxLen = Math.max(...templates.map((t) => t.length));
   if (maxLen > sw.pool.maxLen) throw new BpfError('EINVAL', `frames of ${maxLen} bytes exceed the ${sw.pool.maxLen}-byte buffers`);
   io.stdout(`pktgen: ${sw.ports.length} ports, program ${prog.name} (${prog.kind}), ${sw.wasm ? 'wasm' : 'js'} dataplane, ` +
