@@ -131,6 +131,7 @@ function fromView32(v: View): Scalar {
  * `signedDiv` selects SDIV/SMOD (off = 1).
  */
 export function scalarAlu(op: number, a: Scalar, b: Scalar, is64: boolean, signedDiv = false): Scalar {
+  if (tIsConst(a.t) && tIsConst(b.t)) return known(concrete(op, a.t.v, b.t.v, is64 ? 64 : 32, signedDiv));
   if (!is64) {
     const r = opView(32, op, view32(a), view32(b), signedDiv, null);
     return r ? fromView32(r) : zext32(UNKNOWN);
@@ -141,6 +142,28 @@ export function scalarAlu(op: number, a: Scalar, b: Scalar, is64: boolean, signe
   if (LOW_BITS_OPS.has(op)) r32 = opView(32, op, view32(a), view32(b), false, null);
   else if (op === o.BPF_LSH && tIsConst(b.t) && b.t.v < 32n) r32 = opView(32, op, view32(a), view32(b), false, null);
   return fromViews(r64, r32);
+}
+
+/** concrete computes an ALU operation on known values with the runtime's semantics (fast path for constants). */
+function concrete(op: number, a: bigint, b: bigint, w: W, sdiv: boolean): bigint {
+  const ua = BigInt.asUintN(w, a), ub = BigInt.asUintN(w, b);
+  const sa = BigInt.asIntN(w, a), sb = BigInt.asIntN(w, b);
+  const sh = BigInt(Number(ub & BigInt(w - 1)));
+  let r: bigint;
+  switch (op) {
+    case o.BPF_ADD: r = ua + ub; break;
+    case o.BPF_SUB: r = ua - ub; break;
+    case o.BPF_MUL: r = ua * ub; break;
+    case o.BPF_DIV: r = ub === 0n ? 0n : sdiv ? sa / sb : ua / ub; break;
+    case o.BPF_MOD: r = ub === 0n ? ua : sdiv ? sa % sb : ua % ub; break;
+    case o.BPF_OR: r = ua | ub; break;
+    case o.BPF_AND: r = ua & ub; break;
+    case o.BPF_XOR: r = ua ^ ub; break;
+    case o.BPF_LSH: r = ua << sh; break;
+    case o.BPF_RSH: r = ua >> sh; break;
+    default: r = sa >> sh; break;
+  }
+  return BigInt.asUintN(w, r);
 }
 
 /** scalarNeg computes -a at 64 or 32 bits. */

@@ -73,6 +73,11 @@ export function truncate(s: Scalar, bytes: number): Scalar {
 
 /** sync tightens bounds and known bits against each other (the kernel's reg_bounds_sync). */
 export function sync(s: Scalar): Scalar {
+  if (s.t.m === 0n) {
+    // one possible value: it is the result, unless the bounds exclude it (then stay infeasible)
+    const k = known(s.t.v);
+    return within(s, k) ? k : { ...s, umin: 1n, umax: 0n };
+  }
   const r = { ...s } as { -readonly [K in keyof Scalar]: Scalar[K] };
   updateBounds(r);
   deduce(r);

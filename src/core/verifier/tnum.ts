@@ -32,12 +32,7 @@ export const T_UNKNOWN: Tnum = { v: 0n, m: U64 };
 export const tIsConst = (a: Tnum): boolean => a.m === 0n;
 
 function fls(x: bigint): number {
-  let n = 0;
-  while (x > 0n) {
-    x >>= 1n;
-    n++;
-  }
-  return n;
+  return x === 0n ? 0 : x.toString(2).length;
 }
 
 /** tRange is the smallest tnum holding every value of the unsigned range [min, max]. */
@@ -132,14 +127,17 @@ export function tConflict(a: Tnum, b: Tnum): boolean {
 
 /** tCast keeps the low `bytes` bytes. */
 export function tCast(a: Tnum, bytes: number): Tnum {
-  const mask = (1n << BigInt(bytes * 8)) - 1n;
+  const mask = BYTE_MASKS[bytes];
   return { v: a.v & mask, m: a.m & mask };
 }
+
+const BYTE_MASKS = [0n, 0xffn, 0xffffn, 0xffffffn, U32, 0xffffffffffn, 0xffffffffffffn, 0xffffffffffffffn, U64];
+const HI32 = U64 ^ U32;
 
 /** tSubreg is the low 32 bits. */
 export const tSubreg = (a: Tnum): Tnum => tCast(a, 4);
 /** tClearSubreg keeps the high 32 bits, the low ones known zero. */
-export const tClearSubreg = (a: Tnum): Tnum => ({ v: a.v & ~U32 & U64, m: a.m & ~U32 & U64 });
+export const tClearSubreg = (a: Tnum): Tnum => ({ v: a.v & HI32, m: a.m & HI32 });
 /** tWithSubreg replaces the low 32 bits of `a` by those of `sub`. */
 export const tWithSubreg = (a: Tnum, sub: Tnum): Tnum => tOr(tClearSubreg(a), tSubreg(sub));
 
