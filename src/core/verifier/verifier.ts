@@ -163,6 +163,7 @@ export class Verifier {
         st = null;
       }
     }
+    this.current = null; // the stack check concerns the whole program, not an instruction
     checkStackChains(this.cfg);
     return {
       insnsProcessed: this.processed, totalStates: this.totalStates, peakStates: this.peakStates,
