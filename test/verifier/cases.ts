@@ -19,6 +19,7 @@ export const MAPS = new Map<number, MapInfo>([
   [6, { type: 'array', keySize: 4, valueSize: 64, maxEntries: 1 }],
   [7, { type: 'devmap', keySize: 4, valueSize: 4, maxEntries: 8 }],
   [8, { type: 'percpu_array', keySize: 4, valueSize: 8, maxEntries: 4 }],
+  [9, { type: 'hash', keySize: 4, valueSize: 16, maxEntries: 4, spinLockOff: 0 }],
 ]);
 
 /** Case is one program and the verdict expected. */
@@ -321,6 +322,12 @@ const helpers: Case[] = [
   ok('ringbuf output', '*(u64 *)(r10 - 8) = 1\n ld_pseudo r1, 1, 3\n r2 = r10\n r2 += -8\n r3 = 8\n r4 = 0\n call 130\n exit'),
   ok('ringbuf query', 'ld_pseudo r1, 1, 3\n r2 = 0\n call 134\n exit'),
   bad('submit non-ringbuf', 'HELPER_ARG', `${KEY}\n r1 = r2\n r2 = 0\n call 132\n r0 = 0\n exit`),
+  differs('the kernel finds bpf_spin_lock through the BTF of the map, which the differential test cannot create', ok('spin lock and unlock', `${LOOKUP(9)}\n if r0 == 0 goto out\n r6 = r0\n r1 = r0\n call 93\n *(u64 *)(r6 + 8) = 1\n r1 = r6\n call 94\nout:\n r0 = 0\n exit`)),
+  bad('spin lock never unlocked', 'LOCK', `${LOOKUP(9)}\n if r0 == 0 goto out\n r6 = r0\n r1 = r0\n call 93\n *(u64 *)(r6 + 8) = 1\nout:\n r0 = 0\n exit`),
+  bad('helper call while locked', 'LOCK', `${LOOKUP(9)}\n if r0 == 0 goto out\n r6 = r0\n r1 = r0\n call 93\n call 5\n r1 = r6\n call 94\nout:\n r0 = 0\n exit`),
+  bad('bpf-to-bpf call while locked', 'LOCK', `${LOOKUP(9)}\n if r0 == 0 goto out\n r6 = r0\n r1 = r0\n call 93\n call fn\n r1 = r6\n call 94\nout:\n r0 = 0\n exit\nfn:\n r0 = 0\n exit`),
+  bad('unlock without lock', 'LOCK', `${LOOKUP(9)}\n if r0 == 0 goto out\n r1 = r0\n call 94\nout:\n r0 = 0\n exit`),
+  bad('lock at wrong offset', 'LOCK', `${LOOKUP(9)}\n if r0 == 0 goto out\n r1 = r0\n r1 += 8\n call 93\nout:\n r0 = 0\n exit`),
   bad('spin lock without BTF', 'LOCK', `${LOOKUP(2)}\n if r0 == 0 goto out\n r1 = r0\n call 93\nout:\n r0 = 0\n exit`),
 ];
 
