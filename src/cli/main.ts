@@ -13,6 +13,7 @@ import { pcapCommand } from './commands/pcap.js';
 import { switchCommand } from './commands/switch.js';
 import { pktgenCommand } from './commands/pktgen.js';
 import { mapCommand } from './commands/map.js';
+import { benchCommand } from './commands/bench.js';
 import { processIo, type CliIo, type CommandHandler } from './io.js';
 
 const HELP = `Usage: tsbpf COMMAND ...
@@ -36,6 +37,7 @@ Commands:
   switch --port SPEC ... --prog FILE [--section S]
                                     run a software switch whose forwarding logic is an XDP/VALE-BPF program
   pktgen [options]                  generate frames at full speed, print Mpps and Gbps
+  bench maps [--json]               map operations side by side with the kernel
   conformance-plugin [--engine E] MEMORY_HEX
                                     plugin for the eBPF conformance runner (program hex on stdin)
   demo                              assemble and run an example program
@@ -47,6 +49,7 @@ const COMMANDS: Record<string, CommandHandler> = {
   disasm: disasmCommand,
   prog: progCommand,
   map: mapCommand,
+  bench: benchCommand,
   'conformance-plugin': conformancePlugin,
   demo: demoCommand,
   btf: btfCommand,
