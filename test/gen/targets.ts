@@ -1,13 +1,16 @@
 /**
  * Fuzz targets: named pairs of executors checked against each other on generated programs.
- * `kernel-interp` compares the Linux kernel with the reference interpreter. Other pairs (for
- * example interp-vs-jit) plug in with `registerFuzzTarget(diffTarget(...))`.
+ * `kernel-interp` compares the Linux kernel with the reference interpreter, `kernel-jit` the
+ * kernel with the JIT, `interp-jit-structured` the interpreter with the JIT on the same
+ * kernel-verifiable programs, and `interp-jit` the interpreter with the JIT on wild programs
+ * (test/jit/fuzz-target.ts). Other pairs plug in with `registerFuzzTarget(diffTarget(...))`.
  */
 import type fc from 'fast-check';
 import { interpreter } from '../../src/core/vm/interpreter.js';
 import { checkSeed, diffSpec, type SeedReport } from './diff.js';
 import { engineExecutor, kernelExecutor, type Executor } from './exec.js';
 import { progSpecArb, type ProgSpec } from './spec.js';
+import { interpJitTarget, jitExecutor } from '../jit/fuzz-target.js';
 
 /** SeedChecker checks the program of one seed (shrinking mismatches when asked). */
 export type SeedChecker = (seed: number, shrink: boolean) => SeedReport;
@@ -63,3 +66,9 @@ export function fuzzTarget(name: string): FuzzTarget | undefined {
 
 registerFuzzTarget(diffTarget('kernel-interp', 'Linux kernel (BPF_PROG_TEST_RUN, XDP) vs the reference interpreter',
   () => [kernelExecutor(), engineExecutor(interpreter)]));
+
+registerFuzzTarget(interpJitTarget());
+registerFuzzTarget(diffTarget('interp-jit-structured', 'reference interpreter vs JIT (checked and trusted) on kernel-verifiable programs',
+  () => [engineExecutor(interpreter), jitExecutor()]));
+registerFuzzTarget(diffTarget('kernel-jit', 'Linux kernel (BPF_PROG_TEST_RUN) vs the JIT (checked and trusted) on kernel-verifiable programs',
+  () => [kernelExecutor(), jitExecutor()]));

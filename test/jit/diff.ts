@@ -110,10 +110,15 @@ export function inputsOf(seed: number): { data: Uint8Array; budget: number } {
 export function checkSeed(seed: number, mode: Mode): Mismatch | null {
   const prog = randomProgram(seed);
   const { data, budget } = inputsOf(seed);
+  const d = diffOutcomes(prog, data, mode, budget);
+  return d && { seed, mode, program: toHex(encode(prog)), interp: d[0], jit: d[1] };
+}
+
+/** diffOutcomes runs `prog` in both engines; null when they agree, else [interpreter, JIT] outcomes. */
+export function diffOutcomes(prog: Program, data: Uint8Array, mode: Mode, budget: number): [Outcome, Outcome] | null {
   const a = runOutcome(interpreter, prog, data, mode, budget);
   const b = runOutcomeJit(prog, data, mode, budget);
-  if (same(a, b)) return null;
-  return { seed, mode, program: toHex(encode(prog)), interp: a, jit: b };
+  return same(a, b) ? null : [a, b];
 }
 
 function runOutcomeJit(prog: Program, data: Uint8Array, mode: Mode, budget: number): Outcome {

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { BpfError } from '../../core/errors.js';
 import { toHex } from '../../core/isa/index.js';
 import { formatInsn, slotCount } from '../../core/asm/index.js';
-import { createVmContext, dataBuffer, PERM_RW, type Engine, type RunOptions, type VmContext } from '../../core/vm/index.js';
+import { createVmContext, dataBuffer, PERM_RW, type Engine, type LoadedProgram, type RunOptions, type RunResult, type VmContext } from '../../core/vm/index.js';
 import { DEFAULT_ENGINE, loadEngine } from '../engines.js';
 import type { CliIo } from '../io.js';
 import { readProgramInput, readFileChecked, isElf, type ProgramInput } from '../program-input.js';
@@ -131,9 +131,16 @@ function runRawInput(input: ProgramInput, engine: Engine, dataIn: Uint8Array, re
   const { opts, addr } = runOptionsFor(ctx, dataIn, budget);
   let r0 = 0n;
   const t0 = performance.now();
-  for (let i = 0; i < repeat; i++) r0 = loaded.run(opts).r0;
+  // the JIT repeats inside WebAssembly (one call for all runs, like BPF_PROG_TEST_RUN's repeat)
+  if (repeat > 1 && hasRepeat(loaded)) r0 = loaded.repeat(repeat, opts).r0;
+  else for (let i = 0; i < repeat; i++) r0 = loaded.run(opts).r0;
   const durationNs = Math.round(((performance.now() - t0) * 1e6) / repeat);
   return { r0, durationNs, dataOut: ctx.space.read(addr, dataIn.length) };
+}
+
+/** hasRepeat tells whether a loaded program runs repeats itself (JitProgram.repeat). */
+function hasRepeat(l: LoadedProgram): l is LoadedProgram & { repeat(n: number, opts: RunOptions): RunResult } {
+  return typeof (l as { repeat?: unknown }).repeat === 'function';
 }
 
 /** progDump implements `tsbpf prog dump xlated FILE`: instructions with source lines. */

@@ -11,6 +11,7 @@ import { Code, ModuleBuilder } from './wasm/encoder.js';
 import { F64, I32, I64, Op } from './wasm/ops.js';
 import { STACK_SIZE } from '../vm/memory.js';
 import { FuncGen } from './gen-func.js';
+import { defineRepeatExport } from './repeat.js';
 import {
   CB_ARGS, CB_FAST, CB_NREGIONS, CB_R0, CB_REGIONS, F_MEM, type GenOptions, type ModuleIndices, PARAMS, REGION_ENTRY, allocLocals,
 } from './layout.js';
@@ -67,6 +68,7 @@ export function compile(prog: Program, halves: Set<number>, opts: GenOptions): C
   for (const e of entries) m.funcs.set(e, mb.declareFunc(REGS11, REGS6));
   mb.defineFunc(m.region, regionBody(m));
   defineRunExports(mb, m, opts);
+  defineRepeatExport(mb, m, opts);
   const cfg = buildCfg(prog, halves, entries);
   const lastInsn = halves.has(prog.length - 1) ? prog.length - 2 : prog.length - 1;
   const bodies: Code[] = [];

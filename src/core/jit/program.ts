@@ -2,7 +2,7 @@
  * JitProgram: a compiled program instantiated for one VmContext. `run` writes the control
  * block (regions, packet, r1..r5), calls the Wasm `entry` with the budget, and maps every way
  * a run can end (return, LD_ABS miss, fault import, Wasm trap) to the interpreter's results
- * and errors.
+ * and errors. `repeat` runs it N times in one call (the `repeat` export, repeat.ts).
  */
 import { BpfError, isBpfError } from '../errors.js';
 import type { Program } from '../isa/instruction.js';
@@ -25,7 +25,7 @@ const BUDGET_CAP = 2 ** 62;
 /** JitProgram is a program loaded by the JIT engine. */
 export class JitProgram implements LoadedProgram {
   readonly insns: Program;
-  /** instance is the Wasm instance (exports: entry(budget f64), left() -> f64, setLeft(f64)) */
+  /** instance is the Wasm instance (exports: entry(budget f64), left() -> f64, setLeft(f64), repeat(n i32, budget f64)) */
   readonly instance: WebAssembly.Instance;
   private readonly entry: EntryFn;
   private readonly left: () => number;
@@ -123,6 +123,39 @@ export class JitProgram implements LoadedProgram {
 
   /** run executes the program once; faults throw BpfError. */
   run(opts: RunOptions = {}): RunResult {
+    return this.invoke(opts, 0);
+  }
+
+  /**
+   * repeat runs the program `n` times (at least once) inside WebAssembly with the same
+   * options, like BPF_PROG_TEST_RUN's repeat: one JS -> Wasm call for all iterations, each
+   * starting from the same registers (memory is not restored). Returns the last run's result.
+   */
+  repeat(n: number, opts: RunOptions = {}): RunResult {
+    return this.invoke(opts, Math.max(1, Math.min(0x7fffffff, Math.floor(n) || 1)));
+  }
+
+  /** repeatIn calls the `repeat` export, resuming after LD_ABS misses in subframes; returns r0. */
+  private repeatIn(n: number, budget: number): bigint {
+    const ex = this.instance.exports;
+    const rep = ex.repeat as unknown as (n: number, budget: number) => void;
+    let left = n, r0 = 0n;
+    while (left > 0) {
+      try {
+        rep(left, budget);
+        r0 = this.ctx.space.dv.getBigUint64(this.rt.cb + CB_R0, true);
+        left = 0;
+      } catch (e) {
+        if (e !== LDABS_EXIT) throw translate(e, this.trapMap);
+        r0 = 0n;
+        left = (ex.repeatLeft as WebAssembly.Global).value - 1;
+      }
+    }
+    return r0;
+  }
+
+  /** invoke runs once through `entry` (n = 0) or n times through `repeat`. */
+  private invoke(opts: RunOptions, n: number): RunResult {
     const args = opts.args;
     const budget = this.counting ? budgetOf(opts.budget) : 0;
     // only a nested run of this same program disturbs the budget counter of an outer one
@@ -142,6 +175,7 @@ export class JitProgram implements LoadedProgram {
       const at = this.rt.cb + CB_ARGS;
       for (let k = 0; k < 5; k++) dv.setBigUint64(at + 8 * k, args === undefined ? 0n : arg(args, k), true);
       let r0: bigint;
+      if (n > 0) return { r0: this.repeatIn(n, budget), steps: this.counting ? budget - this.left() : 0 };
       try {
         this.entry(budget);
         r0 = this.ctx.space.dv.getBigUint64(this.rt.cb + CB_R0, true);
