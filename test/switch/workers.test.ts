@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { makeTemplates } from '../../src/switch/dataplane/pktgen.js';
 import { MultiSwitch } from '../../src/switch/workers/multi.js';
 import { flowHash, spreadFlows } from '../../src/switch/workers/rss.js';
-import { example } from './util.js';
+import { example, exampleBytes } from './util.js';
+import type { PerCpuMap } from '../../src/core/runtime/map.js';
+import { dumpMaps } from '../../src/switch/objects.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -45,4 +47,26 @@ test('two workers generate and forward in shared memory; a swap reaches both; co
   assert.equal(s[1].tx_packets, s[0].rx_packets, 'everything received on port 0 left port 1');
   assert.equal(t.received, s[1].tx_packets, 'the sinks counted every frame that left');
   assert.ok(t.sent >= t.received && t.sent - t.received <= 2 * 4096, 'the rest is still in flight in the pools');
+});
+
+test('a program with maps on two workers: shared hash map, per-CPU array slots per worker', { timeout: 60_000 }, async () => {
+  const ms = await MultiSwitch.start({ workers: 2, ports: 2, object: { bytes: exampleBytes('learning_bridge') }, mode: 'gen',
+    templates: makeTemplates({ flows: 32, srcMacs: 32, srcPort: [1000, 1031], dstMac: '02:00:00:00:00:01', srcMac: '02:00:00:00:01:00' }) });
+  try {
+    await sleep(400);
+  } finally {
+    await ms.stop();
+  }
+  const per = ms.processed();
+  assert.ok(per[0] > 0 && per[1] > 0, `both workers processed frames (${per})`);
+  // every source MAC was learned on ifindex 1 (port 0), whichever worker saw it
+  const table = dumpMaps(ms.coll!).find((m) => m.name === 'mac_table')!.entries;
+  assert.equal(table.length, 32);
+  assert.ok(table.every(([, v]) => v === '01000000'));
+  // the size histogram has one slot per worker (CPU), each counting that worker's frames
+  const hist = (ms.coll!.maps.size_log2 as PerCpuMap).get(new Uint8Array([5, 0, 0, 0]))!;
+  const counts = hist.map((v) => Number(new DataView(v.buffer, v.byteOffset).getBigUint64(0, true)));
+  assert.deepEqual(counts, per, 'per-CPU slot k counts worker k');
+  const s = ms.stats();
+  assert.equal(s[0].act_redirect, per[0] + per[1], 'the unknown destination is flooded with bpf_redirect_map (XDP_REDIRECT)');
 });

@@ -4,7 +4,8 @@
  * leaves the other ports, and prints Mpps and Gbps once a second, then a summary.
  */
 import { parseArgs } from 'node:util';
-import { BpfError } from '../../core/errors.js';
+import { BpfError, isBpfError } from '../../core/errors.js';
+import { readFileSync } from 'node:fs';
 import { Switch } from '../../switch/dataplane/switch.js';
 import { makeTemplates, type Range } from '../../switch/dataplane/pktgen.js';
 import { loadSwitchProgram } from '../../switch/load.js';
@@ -64,8 +65,15 @@ export async function pktgenCommand(argv: string[], io: CliIo): Promise<number> 
   const duration = a.duration === undefined ? 3 : Number(a.duration);
   if (!(duration > 0 && duration <= 3600)) throw new BpfError('EINVAL', `--duration must be in (0, 3600] seconds`);
   if (a.workers !== undefined) {
-    // maps are not shared with workers yet: programs with maps are refused by loadSwitchProgram without a runtime
-    return pktgenWorkers(loadSwitchProgram(a), templates, count(a.workers, 'workers')!, duration, a, io);
+    // an object with maps is loaded by MultiSwitch into a runtime the workers share
+    let prog: SwitchProgram | undefined, object: Uint8Array | undefined;
+    try {
+      prog = loadSwitchProgram(a);
+    } catch (e) {
+      if (!isBpfError(e) || e.code !== 'ENOTSUPP' || !a.prog) throw e;
+      object = new Uint8Array(readFileSync(a.prog));
+    }
+    return pktgenWorkers({ prog, object }, templates, count(a.workers, 'workers')!, duration, a, io);
   }
   const runtime = new Runtime();
   const prog = loadSwitchProgram(a, runtime);
@@ -150,11 +158,13 @@ class Meter {
 }
 
 /** pktgenWorkers runs the generator and the switch on N worker threads (flows spread by RSS hash). */
-async function pktgenWorkers(prog: SwitchProgram, templates: Uint8Array[], workers: number, seconds: number,
-  a: { ports?: string; unchecked?: boolean; dataplane?: string; json?: boolean }, io: CliIo): Promise<number> {
+async function pktgenWorkers(p: { prog?: SwitchProgram; object?: Uint8Array }, templates: Uint8Array[], workers: number, seconds: number,
+  a: { ports?: string; unchecked?: boolean; dataplane?: string; json?: boolean; section?: string; name?: string }, io: CliIo): Promise<number> {
   if (a.dataplane !== undefined && a.dataplane !== 'wasm' && a.dataplane !== 'js') throw new BpfError('EINVAL', '--dataplane must be wasm or js');
-  const ms = await MultiSwitch.start({ workers, ports: count(a.ports, 'ports') ?? 2, prog, mode: 'gen', templates,
-    checked: !a.unchecked, dataplane: a.dataplane as 'wasm' | 'js' | undefined });
+  const ms = await MultiSwitch.start({ workers, ports: count(a.ports, 'ports') ?? 2, prog: p.prog, mode: 'gen', templates,
+    checked: !a.unchecked, dataplane: a.dataplane as 'wasm' | 'js' | undefined,
+    object: p.object && { bytes: p.object, select: { section: a.section, name: a.name } } });
+  const prog = { name: ms.programName, kind: p.prog?.kind ?? 'xdp' };
   io.stdout(`pktgen: ${workers} workers, program ${prog.name} (${prog.kind}), flows per worker ${ms.flows.join('/')}, ${seconds} s\n`);
   const meter = new Meter((line) => !a.json && io.stdout(line));
   const bytesPer = templates.reduce((s, t) => s + t.length, 0) / templates.length;

@@ -14,12 +14,18 @@ import type { PortStats } from '../dataplane/port.js';
 import type { SwitchProgram } from '../program.js';
 import type { ShardInit, ShardReady, WorkerMode, WorkerReply } from './protocol.js';
 import { spreadFlows } from './rss.js';
+import { Runtime } from '../../core/runtime/runtime.js';
+import type { Collection } from '../../core/runtime/object-collection.js';
+import { describeMaps, shareRuntime } from '../../core/runtime/shared.js';
+import { fillDevmaps, switchObject } from '../objects.js';
+import type { ObjectSelect } from '../program.js';
 
 /** MultiOptions configure a multi-worker switch. */
 export interface MultiOptions {
   workers: number;
   ports: number;
-  prog: SwitchProgram;
+  /** the program (or `object`) */
+  prog?: SwitchProgram;
   mode: WorkerMode;
   /** every flow's frame; dealt to workers by RSS hash */
   templates: Uint8Array[];
@@ -31,6 +37,11 @@ export interface MultiOptions {
   ringSize?: number;
   /** loop mode: frames in circulation per port and worker (default 512) */
   inflight?: number;
+  /**
+   * an object whose program uses maps (instead of `prog`): loaded into a shared runtime the
+   * workers attach to, so maps are shared and per-CPU maps have one slot per worker
+   */
+  object?: { bytes: Uint8Array; select?: ObjectSelect };
 }
 
 interface Shard { worker: Worker; ready: ShardReady; control: number }
@@ -39,22 +50,36 @@ interface Shard { worker: Worker; ready: ShardReady; control: number }
 export class MultiSwitch {
   private nextId = 1;
 
-  private constructor(readonly space: AddressSpace, private readonly shards: Shard[], readonly flows: number[]) {}
+  private constructor(readonly space: AddressSpace, private readonly shards: Shard[], readonly flows: number[],
+    /** the maps of an object program (shared by every worker) */
+    readonly coll: Collection | null, readonly programName: string) {}
 
   /** start spawns the workers and resolves once every shard is built and running. */
   static async start(o: MultiOptions): Promise<MultiSwitch> {
     if (!Number.isInteger(o.workers) || o.workers < 1 || o.workers > 16) throw new BpfError('EINVAL', `--workers must be 1 to 16, not ${o.workers}`);
     const frames = o.frames ?? 4096;
     const arenaSize = frames * DEFAULT_FRAME_SIZE + o.ports * 3 * ((o.ringSize ?? 1024) * 8 + 4096) + (8 << 20);
-    const space = new AddressSpace({ shared: true, initialBytes: o.workers * arenaSize + (2 << 20), maximumBytes: o.workers * arenaSize + (64 << 20) });
+    const sizes = { shared: true, initialBytes: o.workers * arenaSize + (16 << 20), maximumBytes: o.workers * arenaSize + (256 << 20) };
+    let rt: Runtime | null = null, coll: Collection | null = null, prog = o.prog;
+    if (o.object) {
+      rt = new Runtime({ ...sizes, cpus: o.workers });
+      const obj = switchObject(o.object.bytes, o.object.select, { runtime: rt });
+      coll = obj.coll;
+      prog = obj.prog;
+      fillDevmaps(coll, Array.from({ length: o.ports }, (_, i) => i + 1));
+    }
+    if (!prog) throw new BpfError('EINVAL', 'MultiSwitch needs a program or an object');
+    const space = rt?.space ?? new AddressSpace(sizes);
     const queues = spreadFlows(o.templates, o.workers);
     const shards: Shard[] = [];
     try {
       for (let w = 0; w < o.workers; w++) {
-        const control = space.alloc(4, 4);
-        const arena = space.alloc(arenaSize, 4096);
+        const control = space.alloc(64, 64);
+        const shared = rt ? shareRuntime(rt, w, arenaSize) : null;
+        const arena = shared ? shared.arena[0] : space.alloc(arenaSize, 4096);
         const init: ShardInit = {
-          memory: space.memory, arena: [arena, arena + arenaSize], cpu: w, ports: o.ports, prog: o.prog, checked: o.checked ?? true,
+          memory: space.memory, arena: [arena, arena + arenaSize], cpu: w, ports: o.ports, prog: prog!, checked: o.checked ?? true,
+          runtime: shared && rt ? { init: shared, maps: describeMaps(rt) } : undefined,
           dataplane: o.dataplane, batch: o.batch ?? 256, frames, ringSize: o.ringSize ?? 1024, mode: o.mode, templates: queues[w],
           inflight: o.inflight ?? 512, control,
         };
@@ -65,7 +90,7 @@ export class MultiSwitch {
       for (const s of shards) void s.worker.terminate();
       throw e;
     }
-    return new MultiSwitch(space, shards, queues.map((q) => q.length));
+    return new MultiSwitch(space, shards, queues.map((q) => q.length), coll, prog.name);
   }
 
   /** workers is the number of shards. */

@@ -6,6 +6,7 @@
  * main thread reads them directly.
  */
 import type { SwitchProgram } from '../program.js';
+import type { SharedMapInfo, SharedRuntimeInit } from '../../core/runtime/shared.js';
 
 /** WorkerMode: 'loop' recirculates frames port to port (benchmark); 'gen' generates into port 0 and counts what leaves. */
 export type WorkerMode = 'loop' | 'gen';
@@ -29,6 +30,8 @@ export interface ShardInit {
   inflight: number;
   /** address of the worker's control word (Int32: 0 run, 1 stop) */
   control: number;
+  /** programs with maps: the shared runtime to attach to (the arena is its) and its maps */
+  runtime?: { init: SharedRuntimeInit; maps: SharedMapInfo[] };
 }
 
 /** ShardReady is the worker's answer once its shard exists: where its counters are. */

@@ -6,6 +6,8 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { jit } from '../../core/jit/index.js';
 import { AddressSpace } from '../../core/vm/memory.js';
+import { attachRuntime, syncMaps } from '../../core/runtime/shared.js';
+import type { Runtime } from '../../core/runtime/runtime.js';
 import { TemplateSource } from '../dataplane/mem-port.js';
 import { WasmFrameSource } from '../dataplane/gen-wasm.js';
 import { Switch } from '../dataplane/switch.js';
@@ -19,8 +21,13 @@ function reply(m: WorkerReply): void {
 }
 
 function main(): void {
-  const space = new AddressSpace({ memory: init.memory, arena: init.arena });
-  const sw = new Switch({ ports: init.ports, engine: jit, space, cpu: init.cpu, checked: init.checked, dataplane: init.dataplane,
+  let runtime: Runtime | undefined;
+  if (init.runtime) {
+    runtime = attachRuntime(init.runtime.init);
+    syncMaps(runtime, init.runtime.maps);
+  }
+  const space = runtime?.space ?? new AddressSpace({ memory: init.memory, arena: init.arena });
+  const sw = new Switch({ ports: init.ports, engine: jit, space, runtime, cpu: init.cpu, checked: init.checked, dataplane: init.dataplane,
     batch: init.batch, frames: init.frames, ringSize: init.ringSize });
   sw.attach(init.prog);
   const totals = space.alloc(16, 8);
