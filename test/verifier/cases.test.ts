@@ -17,7 +17,7 @@ test(`verifier case table has at least 150 cases`, () => {
 for (const c of CASES) {
   test(`verifier: ${c.name} -> ${c.expect}`, () => {
     const prog = assemble(c.asm);
-    const opts = { progType: c.progType ?? 'xdp', maps: (fd: number) => MAPS.get(fd) } as const;
+    const opts = { progType: c.progType ?? 'xdp', maps: (fd: number) => MAPS.get(fd), dataSize: c.dataSize } as const;
     if (c.expect === 'ok') {
       try {
         const r = verify(prog, opts);

@@ -27,6 +27,8 @@ export interface Case {
   name: string;
   asm: string;
   progType?: ProgType;
+  /** raw programs: fixed data size */
+  dataSize?: number;
   expect: 'ok' | RejectCode;
   /** the kernel is known to decide differently, on purpose (see docs/verifier.md) */
   kernelDiffers?: string;
@@ -358,6 +360,10 @@ const raw: Case[] = [
   ok('raw read after length check', 'r3 = r1\n r3 += r2\n r4 = r1\n r4 += 4\n if r4 > r3 goto +1\n r0 = *(u32 *)(r1 + 0)\n r0 = 0\n exit', 'raw'),
   bad('raw unchecked read', 'PKT_OUT_OF_BOUNDS', 'r0 = *(u8 *)(r1 + 0)\n exit', 'raw'),
   ok('raw ld_abs', 'r0 = *(u8 *)skb[0]\n exit', 'raw'),
+  { ...ok('raw fixed-size data', 'r0 = *(u64 *)(r1 + 56)\n r0 = r2\n exit', 'raw'), dataSize: 64 },
+  { ...bad('raw fixed-size data overflow', 'MEM_OUT_OF_BOUNDS', 'r0 = *(u64 *)(r1 + 60)\n exit', 'raw'), dataSize: 64 },
+  bad('raw length is not a pointer', 'INVALID_MEM_ACCESS', 'r0 = *(u8 *)(r2 + 0)\n exit', 'raw'),
+  bad('raw length changed is not the end', 'PKT_OUT_OF_BOUNDS', 'r2 += 1\n r3 = r1\n r3 += r2\n r4 = r1\n r4 += 4\n if r4 > r3 goto +1\n r0 = *(u32 *)(r1 + 0)\n r0 = 0\n exit', 'raw'),
 ];
 
 /** CASES is the whole table. */

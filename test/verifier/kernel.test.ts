@@ -4,7 +4,7 @@
  * programs (one random change each, often unsafe) are verified both ways. A program tsbpf
  * accepts and the kernel rejects is a bug unless the kernel's reason is not about safety
  * (missing BTF metadata). Programs only the kernel accepts are counted with their reasons
- * and must come from the documented deliberate differences. Sizes: VERIFIER_DIFF_N (default 200).
+ * and must come from the documented deliberate differences. Sizes: VERIFIER_DIFF_N (default 100).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,7 +19,7 @@ import { CASES, MAPS } from './cases.js';
 import { kernelReady, kernelVerify } from './kernel-oracle.js';
 import { mutate, rng } from './mutate.js';
 
-const N = Number(process.env.VERIFIER_DIFF_N ?? 200);
+const N = Number(process.env.VERIFIER_DIFF_N ?? 100);
 /** NOT_SAFETY are kernel rejections that are about metadata, not about what the program does. */
 const NOT_SAFETY = /missing btf func_info/;
 /**
