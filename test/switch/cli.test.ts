@@ -109,3 +109,16 @@ test('pktgen --workers 2: both workers forward, totals add up', async () => {
   assert.equal(j.ports[0].rx_packets, j.perWorker[0] + j.perWorker[1]);
   assert.ok(j.received > 0 && j.received <= j.ports[1].tx_packets);
 });
+
+test('switch --workers 2: generator port and sink, per-worker counts, map object', async () => {
+  const t = io();
+  const rc = await switchCommand(['--workers', '2', '--port', 'gen=16', '--port', 'mem', '--duration', '0.8', '--prog',
+    'examples/switch/flow_counter.o', '--json'], t);
+  assert.equal(rc, 0, t.err);
+  const j = JSON.parse(t.out);
+  assert.equal(j.program, 'flow_counter');
+  assert.ok(j.perWorker.every((n: number) => n > 0));
+  assert.equal(j.ports[0].rx_packets, j.perWorker[0] + j.perWorker[1]);
+  assert.equal(j.ports[0].act_redirect, j.ports[0].rx_packets);
+  await assert.rejects(switchCommand(['--workers', '2', '--port', 'mem'], io()), /gen=FLOWS first/);
+});

@@ -7,7 +7,9 @@
  * running switch.
  */
 import { parseArgs } from 'node:util';
-import { BpfError } from '../../core/errors.js';
+import { BpfError, isBpfError } from '../../core/errors.js';
+import { MultiSwitch } from '../../switch/workers/multi.js';
+import type { SwitchProgram } from '../../switch/program.js';
 import { Switch } from '../../switch/dataplane/switch.js';
 import { loadSwitchProgram, type LoadedSwitchProgram } from '../../switch/load.js';
 import { Runtime } from '../../core/runtime/runtime.js';
@@ -30,7 +32,7 @@ import type { CliIo } from '../io.js';
 
 const USAGE = `Usage: tsbpf switch --port SPEC [--port SPEC ...] [--prog FILE [--section S] [--name N] [--kind xdp|vale]]
                     [--engine jit|interp] [--dataplane wasm|js] [--unchecked] [--batch N] [--json]
-                    [--control PATH] [--duration SEC]
+                    [--control PATH] [--duration SEC] [--workers N]
        tsbpf switch stats --control PATH [--json]
        tsbpf switch swap --control PATH --prog FILE [--section S] [--name N] [--kind xdp|vale]
        tsbpf switch maps --control PATH [--json]
@@ -43,6 +45,7 @@ Port SPEC (port i gets ifindex i+1):
   gen[=FLOWS]                      in-memory generator of 60-byte UDP frames (and a counting sink)
   mem                              in-memory counting sink
 With live ports or --control the switch runs until SIGINT/SIGTERM or --duration seconds.
+--workers N spreads the switch over N threads (port 0 gen=FLOWS, other ports mem; flows by RSS hash).
 Without --prog the VALE-BPF no-logic forwarder (port i -> port i^1) runs.
 `;
 
@@ -81,7 +84,7 @@ export async function switchCommand(argv: string[], io: CliIo): Promise<number> 
       port: { type: 'string', multiple: true }, prog: { type: 'string' }, section: { type: 'string' }, name: { type: 'string' },
       kind: { type: 'string' }, engine: { type: 'string' }, dataplane: { type: 'string' }, unchecked: { type: 'boolean' },
       batch: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, control: { type: 'string' },
-      duration: { type: 'string' },
+      duration: { type: 'string' }, workers: { type: 'string' },
     },
   });
   if (a.help || !a.port?.length) {
@@ -90,6 +93,7 @@ export async function switchCommand(argv: string[], io: CliIo): Promise<number> 
   }
   if (a.dataplane !== undefined && a.dataplane !== 'wasm' && a.dataplane !== 'js') throw new BpfError('EINVAL', '--dataplane must be wasm or js');
   const ports = a.port.map(parsePort);
+  if (a.workers !== undefined) return runWorkers(ports, a, io);
   const runtime = new Runtime();
   const prog = loadSwitchProgram(a, runtime);
   const engine = await loadEngine(a.engine);
@@ -217,4 +221,37 @@ function formatMaps(maps: MapDump[]): string {
   return maps.map((m) => `map ${m.name} (type ${m.type}, key ${m.keySize} B, value ${m.valueSize} B, max ${m.maxEntries}):\n` +
     m.entries.map(([k, v]) => `key: ${spaced(k)}  value: ${spaced(v)}\n`).join('') +
     `Found ${m.entries.length} element${m.entries.length === 1 ? '' : 's'}\n`).join('\n');
+}
+
+/** runWorkers runs the switch on N worker threads: a generator on port 0, sinks elsewhere. */
+async function runWorkers(ports: PortArg[], a: { workers?: string; duration?: string; prog?: string; section?: string; name?: string;
+  kind?: string; unchecked?: boolean; dataplane?: string; json?: boolean }, io: CliIo): Promise<number> {
+  const workers = Number(a.workers);
+  if (ports[0]?.gen === undefined || ports.slice(1).some((p) => !p.mem && Object.keys(p).length > 0)) {
+    throw new BpfError('EINVAL', '--workers needs --port gen=FLOWS first and mem (or null) ports after it');
+  }
+  const duration = a.duration === undefined ? 3 : Number(a.duration);
+  if (!(duration > 0)) throw new BpfError('EINVAL', '--duration must be a positive number of seconds');
+  let prog: SwitchProgram | undefined, object: Uint8Array | undefined;
+  try {
+    prog = loadSwitchProgram(a);
+  } catch (e) {
+    if (!isBpfError(e) || e.code !== 'ENOTSUPP' || !a.prog) throw e;
+    object = new Uint8Array(readFileSync(a.prog));
+  }
+  const ms = await MultiSwitch.start({ workers, ports: ports.length, prog, mode: 'gen', checked: !a.unchecked,
+    dataplane: a.dataplane as 'wasm' | 'js' | undefined, object: object && { bytes: object, select: { section: a.section, name: a.name } },
+    templates: makeTemplates({ flows: ports[0].gen, srcPort: [1024, 1024 + ports[0].gen! - 1] }) });
+  io.stderr(`switch running on ${workers} workers (flows per worker ${ms.flows.join('/')}), program ${ms.programName}\n`);
+  await new Promise<void>((resolve) => {
+    const done = () => resolve();
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+    setTimeout(done, duration * 1000).unref();
+  });
+  await ms.stop();
+  const rows = ms.stats().map((s, i) => ({ port: i, name: `port${i}`, ifindex: i + 1, ...s }));
+  if (a.json) io.stdout(JSON.stringify({ program: ms.programName, workers, perWorker: ms.processed(), ports: rows }, null, 2) + '\n');
+  else io.stdout(`per worker: ${ms.processed().join(' / ')} frames\n${formatStatsRows(rows as unknown as StatsRow[], [])}`);
+  return 0;
 }
