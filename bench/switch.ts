@@ -131,32 +131,35 @@ function measureKernel(c: Case): { mpps?: number; ns?: number; reason?: string }
  * measureWorkers returns the median aggregate Mpps of `prog` (trusted, Wasm loop) on `n`
  * workers, each recirculating its RSS share of 64 flows between two ports.
  */
-async function measureWorkers(prog: SwitchProgram, n: number): Promise<number> {
+async function measureWorkers(prog: SwitchProgram, n: number): Promise<{ mpps: number; perCpuSecond: number }> {
   const ms = await MultiSwitch.start({ workers: n, ports: 2, prog, mode: 'loop', checked: false,
     templates: makeTemplates({ flows: 64, srcPort: [1000, 1063], size: FRAME.length }) });
-  const total = () => ms.processed().reduce((a, b) => a + b, 0);
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   try {
     await sleep(args.quick ? 200 : 500);
-    const samples: number[] = [];
+    const wall: number[] = [], eff: number[] = [];
     for (let t = 0; t < TRIALS; t++) {
-      const f0 = total(), t0 = performance.now();
-      await sleep(args.quick ? 200 : 400);
-      samples.push((total() - f0) / (performance.now() - t0) / 1000);
+      const f0 = ms.processed(), c0 = ms.cpuSeconds(), t0 = performance.now();
+      await sleep(args.quick ? 300 : 600);
+      const f1 = ms.processed(), c1 = ms.cpuSeconds();
+      wall.push((f1.reduce((a, b) => a + b, 0) - f0.reduce((a, b) => a + b, 0)) / (performance.now() - t0) / 1000);
+      // frames per CPU-second of each worker, averaged: what each worker does with a core of its own
+      const per = f1.map((f, w) => (c1[w] > c0[w] ? (f - f0[w]) / (c1[w] - c0[w]) / 1e6 : 0));
+      eff.push(per.reduce((a, b) => a + b, 0) / n);
     }
-    return median(samples);
+    return { mpps: median(wall), perCpuSecond: median(eff) };
   } finally {
     await ms.stop();
   }
 }
 
-async function workersSection(): Promise<Array<{ workers: number; mpps: number }>> {
+async function workersSection(): Promise<Array<{ workers: number; mpps: number; perCpuSecond: number }>> {
   const max = args.workers ? Number(args.workers) : 2;
   const first = args.prog ? cases()[0] : null;
   // workers do not share maps yet: programs with maps are measured on one core only
   const prog = first && !first.object ? first.prog : load(join('examples', 'switch', 'xdp_nologic.o'));
-  const out: Array<{ workers: number; mpps: number }> = [];
-  for (let n = 1; n <= max; n++) out.push({ workers: n, mpps: await measureWorkers(prog, n) });
+  const out: Array<{ workers: number; mpps: number; perCpuSecond: number }> = [];
+  for (let n = 1; n <= max; n++) out.push({ workers: n, ...(await measureWorkers(prog, n)) });
   return out;
 }
 
@@ -190,9 +193,12 @@ async function main(): Promise<void> {
   console.log(`Workers (worker_threads over one shared memory, RSS over 64 flows, ${args.prog ? 'the given program' : 'xdp_nologic'}, ` +
     `wasm loop trusted; the machine's other load counts):`);
   console.log('');
-  console.log('| workers | Mpps (aggregate) | scaling |');
-  console.log('|---:|---:|---:|');
-  for (const w of workers) console.log(`| ${w.workers} | ${w.mpps.toFixed(2)} | ${(w.mpps / workers[0].mpps).toFixed(2)}x |`);
+  console.log('| workers | Mpps (aggregate, wall clock) | scaling | Mpps per CPU-second per worker | projected scaling with a core each |');
+  console.log('|---:|---:|---:|---:|---:|');
+  for (const w of workers) {
+    console.log(`| ${w.workers} | ${w.mpps.toFixed(2)} | ${(w.mpps / workers[0].mpps).toFixed(2)}x | ${w.perCpuSecond.toFixed(2)} | ` +
+      `${((w.workers * w.perCpuSecond) / workers[0].perCpuSecond).toFixed(2)}x |`);
+  }
 }
 
 await main();

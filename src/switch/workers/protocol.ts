@@ -39,7 +39,7 @@ export interface ShardReady {
   type: 'ready';
   /** per port: address of its u64 counters */
   counters: number[];
-  /** address of two u64 generator totals: frames sent, frames received (gen mode) */
+  /** address of two u64 generator totals (frames sent, frames received: gen mode) and the thread's CPU ticks (u32) */
   totals: number;
 }
 

@@ -3,6 +3,7 @@
  * of the shared memory, then spins over batches until the control word says stop, polling
  * for program swaps (synchronously, between rounds) every few hundred batches.
  */
+import { readFileSync } from 'node:fs';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { jit } from '../../core/jit/index.js';
 import { AddressSpace } from '../../core/vm/memory.js';
@@ -30,7 +31,8 @@ function main(): void {
   const sw = new Switch({ ports: init.ports, engine: jit, space, runtime, cpu: init.cpu, checked: init.checked, dataplane: init.dataplane,
     batch: init.batch, frames: init.frames, ringSize: init.ringSize });
   sw.attach(init.prog);
-  const totals = space.alloc(16, 8);
+  // frames sent (u64), frames received (u64), this thread's CPU time in clock ticks (u32)
+  const totals = space.alloc(24, 8);
   const ctl = new Int32Array(init.memory.buffer);
   const src = init.templates.length ? new TemplateSource(space, init.templates) : null;
   if (init.mode === 'loop' && src) for (const p of sw.ports) src.fill(sw.views, sw.pool, p.rx, init.inflight);
@@ -49,7 +51,9 @@ function main(): void {
       if ((round & 15) === 0) publish();
     }
     if ((round & 255) === 0) pollRequests(sw);
+    if ((round & 1023) === 0) u32()[(totals >>> 2) + 4] = threadTicks();
   }
+  u32()[(totals >>> 2) + 4] = threadTicks();
   if (gen) publish();
   reply({ type: 'done' });
 
@@ -60,6 +64,17 @@ function main(): void {
     v[(totals >>> 2) + 1] = Math.floor(sent / 2 ** 32);
     v[(totals >>> 2) + 2] = got >>> 0;
     v[(totals >>> 2) + 3] = Math.floor(got / 2 ** 32);
+  }
+}
+
+/** threadTicks is this thread's user + system CPU time in clock ticks (/proc/thread-self/stat), 0 if unknown. */
+function threadTicks(): number {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'latin1');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) >>> 0; // fields 14 and 15 of stat(5)
+  } catch {
+    return 0;
   }
 }
 
