@@ -12,14 +12,16 @@ import type { CbpfProgram } from '../../core/cbpf/index.js';
 import { compileFilter } from '../../core/pcap-filter/index.js';
 import { MAX_PACKET_LEN, PCAPNG_SHB, readCapture, scanPcap, writePcap } from '../../core/pcap/index.js';
 import type { CapturedPacket } from '../../core/pcap/index.js';
-import type { CliIo } from '../io.js';
-import { verdictFn } from './cbpf.js';
+import { streamPcapFilter, type PcapSink, type StreamResult } from '../../core/pcap-filter/batch-stream.js';
+import { filterPcapFile } from '../../node/pcap/filter-file.js';
+import { processIo, type CliIo } from '../io.js';
 
 const USAGE = `Usage: tsbpf pcap filter EXPR IN.pcap [-w OUT.pcap] [--count] [--engine js|jit|interp|ref] [--via-tcpdump]
   Selects the packets of a pcap or pcapng file that match a pcap-filter expression.
   Without -w or --count, prints one line per selected packet (number, time, lengths).
-  Engines: js (default: the classic program compiled to JavaScript), jit / interp (the program
-  converted to eBPF on tsbpf's JIT or interpreter), ref (the reference classic interpreter).
+  Engines: jit (default: the program converted to eBPF and JIT-compiled to WebAssembly, run over
+  the file's records by a WebAssembly loop), js (the classic program compiled to JavaScript),
+  interp (converted, on tsbpf's eBPF interpreter), ref (the reference classic interpreter).
 `;
 
 /** DLT_NAMES maps link types to the names tcpdump -y takes. */
@@ -60,14 +62,22 @@ async function filter(argv: string[], io: CliIo): Promise<number> {
     allowPositionals: true,
     options: {
       write: { type: 'string', short: 'w' }, count: { type: 'boolean', default: false },
-      engine: { type: 'string', default: 'js' }, 'via-tcpdump': { type: 'boolean', default: false },
+      engine: { type: 'string', default: 'jit' }, 'via-tcpdump': { type: 'boolean', default: false },
     },
   });
   if (positionals.length !== 2) throw new BpfError('EINVAL', USAGE.trimEnd());
   const [expr, input] = positionals;
+  const compile = (lt: number): CbpfProgram => compileExpression(expr, lt, values['via-tcpdump']!);
+  if (values.engine === 'jit' && io === processIo) {
+    const list = values.count || values.write ? undefined : new Listing(io);
+    const res = filterPcapFile(input, compile, { write: values.write, record: list?.record });
+    if (res) return report(res, values, io, list);
+  }
   const bytes = io.readFile(input);
   const ng = bytes.length >= 4 && new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) === PCAPNG_SHB;
   if (values.engine === 'js' && !ng) return fastFilter(expr, bytes, values, io);
+  if (values.engine === 'jit' && !ng) return batchBytes(bytes, compile, values, io);
+  const { verdictFn } = await import('./cbpf.js');
   const cap = readCapture(bytes, { lenient: true });
   if (cap.warning) io.stderr(`warning: ${cap.warning.message}\n`);
   const prog = compileExpression(expr, cap.linktype, values['via-tcpdump']!);
@@ -92,6 +102,60 @@ async function filter(argv: string[], io: CliIo): Promise<number> {
     io.stdout(selected.map((p, k) => `${numbers[k]} ${p.tsSec}.${String(Math.floor(p.tsNsec / 1000)).padStart(6, '0')} len ${p.origLen} caplen ${p.data.length}\n`).join(''));
   }
   return cap.warning ? 1 : 0;
+}
+
+/** Listing collects tsbpf's one-line-per-packet listing of selected records. */
+class Listing {
+  private lines: string[] = [];
+  constructor(private readonly io: CliIo) {}
+  readonly record = (n: number, sec: number, nsec: number, orig: number, cap: number): void => {
+    this.lines.push(`${n} ${sec}.${String(Math.floor(nsec / 1000)).padStart(6, '0')} len ${orig} caplen ${cap}\n`);
+    if (this.lines.length >= 4096) this.flush();
+  };
+  flush(): void {
+    if (this.lines.length) this.io.stdout(this.lines.join(''));
+    this.lines = [];
+  }
+}
+
+/** report prints the rest of a batch run's output (listing, count, warning) and returns the exit status. */
+function report(res: StreamResult, values: FilterFlags, io: CliIo, list: Listing | undefined): number {
+  list?.flush();
+  if (res.warning) io.stderr(`warning: ${res.warning.message}\n`);
+  if (values.count) io.stdout(`${res.selected}\n`);
+  return res.warning ? 1 : 0;
+}
+
+/** batchBytes runs the batch (WebAssembly) filter over a capture already in memory. */
+function batchBytes(bytes: Uint8Array, compile: (lt: number) => CbpfProgram, values: FilterFlags, io: CliIo): number {
+  let pos = Math.min(24, bytes.length);
+  const src = {
+    size: bytes.length - pos,
+    read(buf: Uint8Array, off: number, len: number): number {
+      const k = Math.min(len, bytes.length - pos);
+      buf.set(bytes.subarray(pos, pos + k), off);
+      pos += k;
+      return k;
+    },
+  };
+  const parts: Uint8Array[] = [];
+  const sink: PcapSink = {};
+  if (values.write) sink.write = (buf, off, len) => void parts.push(buf.slice(off, off + len));
+  const list = values.count || values.write ? undefined : new Listing(io);
+  sink.record = list?.record;
+  const res = streamPcapFilter(bytes.subarray(0, pos), compile, src, sink);
+  if (values.write) io.writeFile(values.write, concat(parts));
+  return report(res, values, io, list);
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
 }
 
 interface FilterFlags {
