@@ -12,6 +12,7 @@ import { F64, I32, I64, Op } from './wasm/ops.js';
 import { STACK_SIZE } from '../vm/memory.js';
 import { FuncGen } from './gen-func.js';
 import { defineRepeatExport } from './repeat.js';
+import { fastCache, loadFast } from './gen-fast.js';
 import {
   CB_ARGS, CB_FAST, CB_NREGIONS, CB_R0, CB_REGIONS, F_MEM, type GenOptions, type ModuleIndices, PARAMS, REGION_ENTRY, allocLocals,
 } from './layout.js';
@@ -79,7 +80,9 @@ export function compile(prog: Program, halves: Set<number>, opts: GenOptions): C
     if (opts.budget) code.gget(m.gBudget).set(L.bud);
     // globals are loads from the instance; locals can live in registers
     code.gget(m.gStackBase).set(L.sb).gget(m.gCb).set(L.cb);
-    const gen = new FuncGen({ c: code, L, m, o: opts, prog }, halves, lastInsn);
+    const fast = opts.checked ? fastCache(code, prog, halves) : undefined;
+    if (fast) loadFast(code, L, fast);
+    const gen = new FuncGen({ c: code, L, m, o: opts, prog, fast }, halves, lastInsn);
     stackify(code, cfg, funcGraph(cfg, cfg.blockOf[e]), gen);
     mb.defineFunc(m.funcs.get(e)!, code);
   }

@@ -7,6 +7,7 @@ import * as o from '../isa/opcodes.js';
 import type { Code } from './wasm/encoder.js';
 import { Op } from './wasm/ops.js';
 import type { FnLocals, GenOptions, ModuleIndices } from './layout.js';
+import type { FastCache } from './gen-fast.js';
 
 /** Gen is everything an instruction emitter needs. */
 export interface Gen {
@@ -15,6 +16,8 @@ export interface Gen {
   readonly m: ModuleIndices;
   readonly o: GenOptions;
   readonly prog: Program;
+  /** checked mode: the locals holding the fast-path regions (gen-fast.ts) */
+  readonly fast?: FastCache;
 }
 
 /**

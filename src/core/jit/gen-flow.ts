@@ -100,10 +100,10 @@ export function syncBudget(g: Gen): void {
 export function emitCharge(g: Gen, n: number, start: number): void {
   const c = g.c;
   const b = g.L.bud;
-  c.get(b).i64(n).op(Op.i64_lt_u).if();
-  c.i32(start).get(b);
+  // bud -= n; a negative result (bud < 2^62, no wrap) means the unit is not covered
+  c.get(b).i64(n).op(Op.i64_sub).tee(b).i64(0).op(Op.i64_lt_s).if();
+  c.i32(start).get(b).i64(n).op(Op.i64_add);
   for (let r = 0; r <= 10; r++) c.get(g.L.reg[r]);
   c.call(g.m.budgetTail).op(Op.unreachable);
   c.end();
-  c.get(b).i64(n).op(Op.i64_sub).set(b);
 }

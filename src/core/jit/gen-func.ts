@@ -21,6 +21,7 @@ import { emitAlu } from './gen-alu.js';
 import { emitAtomic, emitLdAbs, emitLoad, emitStore } from './gen-mem.js';
 import { emitCall, emitCharge, emitCond, emitExit } from './gen-flow.js';
 import { F_NO_EXIT } from './layout.js';
+import { loadFast } from './gen-fast.js';
 
 /** endsUnit tells whether an instruction ends a budget unit (bpf-to-bpf calls). */
 function endsUnit(i: Insn): boolean {
@@ -91,7 +92,12 @@ export class FuncGen implements BlockEmitter {
         return emitLdAbs(g, i, after);
       default:
         // JMP class in the body: only calls (jumps and exit are terminators)
-        if (o.BPF_OP(i.code) === o.BPF_CALL) return emitCall(g, i, pc);
+        if (o.BPF_OP(i.code) === o.BPF_CALL) {
+          emitCall(g, i, pc);
+          // a call may change the fast slots (nested runs, table hits in the callee)
+          if (g.fast) loadFast(g.c, g.L, g.fast);
+          return;
+        }
         throw new Error(`internal: unexpected instruction 0x${i.code.toString(16)} at ${pc}`);
     }
   }

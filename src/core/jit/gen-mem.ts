@@ -1,6 +1,6 @@
 /**
  * Memory instructions: LDX (zero- and sign-extending), ST/STX, atomics and the legacy packet
- * loads. Checked mode inlines a test of the run's fast-path region (disjoint from the stack)
+ * loads. Checked mode inlines a test of the run's fast-path regions (gen-fast.ts; disjoint from the stack)
  * and the stack path (bounds + shadow bytes; r10-relative accesses need only the shadow), and
  * calls the generated `region` function for the rest; trusted mode uses the low 32 bits of the address
  * directly and relies on Wasm's own bounds checks.
@@ -11,7 +11,8 @@ import { STACK_SIZE, PERM_R, PERM_RW, PERM_W } from '../vm/memory.js';
 import { Atomic, Op } from './wasm/ops.js';
 import { type Gen, bswap16, bswap32, fault } from './gen-ctx.js';
 import { syncBudget } from './gen-flow.js';
-import { CB_FAST, CB_PKT_LEN, CB_PKT_START, F_UNINIT } from './layout.js';
+import { CB_PKT_LEN, CB_PKT_START, F_UNINIT } from './layout.js';
+import { SLOTS_FOR, fastTest, loadFast } from './gen-fast.js';
 
 const LOAD_U: Record<number, number> = { 1: Op.i64_load8_u, 2: Op.i64_load16_u, 4: Op.i64_load32_u, 8: Op.i64_load };
 const LOAD_S: Record<number, number> = { 1: Op.i64_load8_s, 2: Op.i64_load16_s, 4: Op.i64_load32_s, 8: Op.i64_load };
@@ -42,9 +43,13 @@ export function address(g: Gen, reg: number, off: number, size: number, perm: nu
   c.get(r);
   if (off !== 0) c.i64(off).op(Op.i64_add);
   c.set(a);
-  // the fast-path region (never overlapping the stack) first: packet and context accesses
-  fastRegion(g, size, perm);
-  c.op(Op.i32_eqz).if();
+  // the fast-path regions (never overlapping the stack) first: packet and context accesses
+  const fc = g.fast!;
+  const slots = SLOTS_FOR[perm];
+  for (const slot of slots) {
+    fastTest(c, fc, a, slot, size);
+    c.op(Op.i32_eqz).if();
+  }
   c.get(a).get(g.L.sb).op(Op.i64_sub).i64(STACK_SIZE - size).op(Op.i64_le_u).if();
   if (perm === PERM_W) {
     c.get(a).op(Op.i32_wrap_i64);
@@ -57,8 +62,11 @@ export function address(g: Gen, reg: number, off: number, size: number, perm: nu
     fault(g, F_UNINIT, pc, a, size);
     c.end();
   }
-  c.else().get(a).i32(size).i32(perm).i32(pc).call(g.m.region).end();
+  // a table hit becomes the fast slot of `perm`
+  c.else().get(a).i32(size).i32(perm).i32(pc).call(g.m.region);
+  loadFast(c, g.L, fc, [perm]);
   c.end();
+  for (let k = 0; k < slots.length; k++) c.end();
   c.get(a).op(Op.i32_wrap_i64);
 }
 
@@ -85,19 +93,6 @@ function frameAddress(g: Gen, off: number, size: number, perm: number, pc: numbe
     c.end();
   }
   c.get(p);
-}
-
-/**
- * fastRegion pushes whether [a, a+size) lies in the run's first region with `perm` (the
- * control block's fast slot {start, span}): x = a - start; x <= span && span - x >= size.
- * Only when it does not is the region table searched, so the outcome is the table's.
- */
-function fastRegion(g: Gen, size: number, perm: number): void {
-  const c = g.c;
-  const { a, t: x, u: y } = g.L;
-  c.get(a).get(g.L.cb).mem(Op.i64_load32_u, 2, CB_FAST(perm)).op(Op.i64_sub).tee(x);
-  c.get(g.L.cb).mem(Op.i64_load32_u, 2, CB_FAST(perm) + 4).tee(y).op(Op.i64_le_u);
-  c.get(y).get(x).op(Op.i64_sub).i64(size).op(Op.i64_ge_u, Op.i32_and);
 }
 
 /** emitLoad emits LDX MEM / MEMSX. */
