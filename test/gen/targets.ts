@@ -3,7 +3,8 @@
  * `kernel-interp` compares the Linux kernel with the reference interpreter, `kernel-jit` the
  * kernel with the JIT, `interp-jit-structured` the interpreter with the JIT on the same
  * kernel-verifiable programs, and `interp-jit` the interpreter with the JIT on wild programs
- * (test/jit/fuzz-target.ts). Other pairs plug in with `registerFuzzTarget(diffTarget(...))`.
+ * (test/jit/fuzz-target.ts); `elf` feeds mutated objects to the ELF/BTF parser
+ * (test/elf/fuzz-target.ts). Other pairs plug in with `registerFuzzTarget(diffTarget(...))`.
  */
 import type fc from 'fast-check';
 import { interpreter } from '../../src/core/vm/interpreter.js';
@@ -11,6 +12,7 @@ import { checkSeed, diffSpec, type SeedReport } from './diff.js';
 import { engineExecutor, kernelExecutor, type Executor } from './exec.js';
 import { progSpecArb, type ProgSpec } from './spec.js';
 import { interpJitTarget, jitExecutor } from '../jit/fuzz-target.js';
+import { elfFuzzTarget } from '../elf/fuzz-target.js';
 
 /** SeedChecker checks the program of one seed (shrinking mismatches when asked). */
 export type SeedChecker = (seed: number, shrink: boolean) => SeedReport;
@@ -72,3 +74,4 @@ registerFuzzTarget(diffTarget('interp-jit-structured', 'reference interpreter vs
   () => [engineExecutor(interpreter), jitExecutor()]));
 registerFuzzTarget(diffTarget('kernel-jit', 'Linux kernel (BPF_PROG_TEST_RUN) vs the JIT (checked and trusted) on kernel-verifiable programs',
   () => [kernelExecutor(), jitExecutor()]));
+registerFuzzTarget(elfFuzzTarget());

@@ -60,7 +60,8 @@ function num(text: string): BtfValue {
 }
 
 function bytesAt(c: Ctx, off: number, len: number): Uint8Array {
-  if (off + len > c.data.length) throw new BpfError('E_BTF', `value field at byte ${off} (+${len}) is outside ${c.data.length} bytes`);
+  // Member offsets are u32 bit counts: a corrupt one must not wrap into a negative byte offset.
+  if (!Number.isSafeInteger(off) || !Number.isSafeInteger(len) || off < 0 || len < 0 || off + len > c.data.length) throw new BpfError('E_BTF', `value field at byte ${off} (+${len}) is outside ${c.data.length} bytes`);
   return c.data.subarray(off, off + len);
 }
 
@@ -94,7 +95,7 @@ function intValue(c: Ctx, t: BtfInt, off: number, bitOff: number): BtfValue {
 
 function composite(c: Ctx, t: BtfComposite, off: number): BtfValue {
   const fields: [string, BtfValue][] = t.members.map((m) => {
-    const at = off + (m.bitOffset >> 3);
+    const at = off + Math.floor(m.bitOffset / 8);
     if (m.bitfieldSize) return [m.name, num(`0x${bitfield(c, at, m.bitOffset & 7, m.bitfieldSize).toString(16)}`)];
     return [m.name, walk(c, m.type, at, m.bitOffset & 7)];
   });

@@ -131,6 +131,8 @@ export function linkProgram(main: Func, codes: Map<number, SecCode>, ext: BtfExt
     for (const [i, r] of code.relocs) {
       if (i < f.start || i >= f.end) continue;
       const at = base + i - f.start;
+      // A corrupt symbol size can end a function between the two slots of an lddw.
+      if (r.kind !== 'call' && i + 1 >= f.end) fail(`lddw at slot ${i} is cut by the end of function ${f.name}`, f.sec.name, { insn: i, symbol: f.name });
       if ('map' in r) out.relocations.push(mapReloc(out.insns, at, r));
       else pending.push({ at, r });
     }
