@@ -5,7 +5,7 @@
  * code generated inside WebAssembly (see HelperImpl.wasm) so the hot path never calls JS.
  */
 import { BpfError } from '../errors.js';
-import type { AddressSpace } from '../vm/memory.js';
+import type { AddressSpace, Region } from '../vm/memory.js';
 import type { VmContext } from '../vm/engine.js';
 import { BPF_FUNC, HELPERS } from './ids.js';
 
@@ -16,7 +16,25 @@ export interface HelperEnv {
   check(addr: number, len: number, write: boolean): void;
   /** cpu is the index of the execution context (worker) running the program. */
   readonly cpu: number;
+  /**
+   * callback runs the program's subprogram starting at slot `target` (a callback passed as a
+   * BPF_PSEUDO_FUNC pointer, see CALLBACK_TAG) in a new stack frame below the calling one,
+   * with r1..r5 = `args`, and returns its r0; its instructions count against the run's
+   * budget. Faults inside it propagate. `regions` are extra regions the callback may access
+   * (checked mode), e.g. a key copy. Engines provide it to the helpers of CALLBACK_HELPERS.
+   */
+  callback?(target: number, args: readonly bigint[], regions?: readonly Region[]): bigint;
 }
+
+/**
+ * CALLBACK_TAG is the high word of a resolved callback pointer: the loader turns `lddw rX,
+ * BPF_PSEUDO_FUNC` into rX = (CALLBACK_TAG << 32) | target slot (keeping src BPF_PSEUDO_FUNC
+ * so engines can see which slots are callbacks). Never a valid memory address.
+ */
+export const CALLBACK_TAG = 0x0cb00000;
+
+/** CALLBACK_HELPERS are the helpers that call back into the program (for_each_map_elem, timer_set_callback, find_vma, loop, user_ringbuf_drain). */
+export const CALLBACK_HELPERS: readonly number[] = [164, 170, 180, 181, 209];
 
 /** HelperFn implements a helper: r1..r5 in, r0 out (all unsigned 64-bit). */
 export type HelperFn = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, env: HelperEnv) => bigint;

@@ -10,6 +10,7 @@ import { stackify } from './stackify.js';
 import { Code, ModuleBuilder } from './wasm/encoder.js';
 import { F64, I32, I64, Op } from './wasm/ops.js';
 import { STACK_SIZE } from '../vm/memory.js';
+import { CALLBACK_TAG } from '../helpers/registry.js';
 import { FuncGen } from './gen-func.js';
 import { defineRepeatExport } from './repeat.js';
 import { fastCache, loadFast } from './gen-fast.js';
@@ -35,7 +36,22 @@ export function entryPoints(prog: Program, halves: Set<number>): number[] {
   prog.forEach((i, pc) => {
     if (!halves.has(pc) && i.code === (o.BPF_JMP | o.BPF_CALL) && i.src === o.BPF_PSEUDO_CALL) set.add(pc + 1 + i.imm);
   });
+  for (const t of callbackTargets(prog, halves)) set.add(t);
   return [...set].sort((a, b) => a - b);
+}
+
+/**
+ * callbackTargets lists the slots resolved callback pointers name: lddw with src
+ * BPF_PSEUDO_FUNC and value (CALLBACK_TAG << 32) | slot, the slot an instruction start.
+ */
+export function callbackTargets(prog: Program, halves: Set<number>): number[] {
+  const out: number[] = [];
+  prog.forEach((i, pc) => {
+    if (halves.has(pc) || i.code !== (o.BPF_LD | o.BPF_IMM | o.BPF_DW) || i.src !== o.BPF_PSEUDO_FUNC) return;
+    const t = i.imm;
+    if (prog[pc + 1]?.imm === CALLBACK_TAG && t >= 0 && t < prog.length && !halves.has(t) && !out.includes(t)) out.push(t);
+  });
+  return out;
 }
 
 function helperIds(prog: Program, halves: Set<number>): number[] {
@@ -70,6 +86,7 @@ export function compile(prog: Program, halves: Set<number>, opts: GenOptions): C
   mb.defineFunc(m.region, regionBody(m));
   defineRunExports(mb, m, opts);
   defineRepeatExport(mb, m, opts);
+  defineCallbackExport(mb, m, opts, callbackTargets(prog, halves));
   const cfg = buildCfg(prog, halves, entries);
   const lastInsn = halves.has(prog.length - 1) ? prog.length - 2 : prog.length - 1;
   const bodies: Code[] = [];
@@ -122,6 +139,35 @@ function defineRunExports(mb: ModuleBuilder, m: ModuleIndices, opts: GenOptions)
   const setLeft = mb.declareFunc([F64], []);
   mb.defineFunc(setLeft, new Code(1).get(0).op(Op.i64_trunc_f64_s).gset(m.gBudget) as Code);
   mb.exportFunc('setLeft', setLeft);
+}
+
+/**
+ * defineCallbackExport adds callback(target i32, r10 i32) for HelperEnv.callback: r10 is the
+ * frame of the helper's caller (CB_FRAME); the callback runs one frame below it (E_CALL_DEPTH
+ * past frame 8), its shadow cleared in checked mode, with r1..r5 from CB_ARGS; r0 goes to
+ * CB_R0. The callee charges the budget global itself. An unknown target traps (the JavaScript
+ * side checks targets first).
+ */
+function defineCallbackExport(mb: ModuleBuilder, m: ModuleIndices, opts: GenOptions, targets: number[]): void {
+  const fn = mb.declareFunc([I32, I32], []);
+  const c = new Code(2);
+  const T = 0, FP = 1;
+  c.get(FP).i32(o.STACK_FRAME_SIZE).op(Op.i32_sub).set(FP);
+  if (opts.checked) c.get(FP).i32(STACK_SIZE - o.STACK_FRAME_SIZE).op(Op.i32_add).i32(0).i32(o.STACK_FRAME_SIZE).memoryFill();
+  for (const t of targets) {
+    c.get(T).i32(t).op(Op.i32_eq).if();
+    c.gget(m.gCb); // address for the r0 store
+    c.i64(0);
+    for (let r = 0; r < 5; r++) c.gget(m.gCb).mem(Op.i64_load, 3, CB_ARGS + 8 * r);
+    c.i64(0).i64(0).i64(0).i64(0);
+    c.get(FP).op(Op.i64_extend_i32_u);
+    c.call(m.funcs.get(t)!).op(Op.drop, Op.drop, Op.drop, Op.drop, Op.drop);
+    c.mem(Op.i64_store, 3, CB_R0).op(Op.return);
+    c.end();
+  }
+  c.op(Op.unreachable);
+  mb.defineFunc(fn, c);
+  mb.exportFunc('callback', fn);
 }
 
 /**

@@ -7,7 +7,8 @@ import * as o from '../isa/opcodes.js';
 import { STACK_SIZE } from '../vm/memory.js';
 import { Op } from './wasm/ops.js';
 import { type Gen, dst32, fault, src32, src64 } from './gen-ctx.js';
-import { F_CALL_DEPTH, F_KFUNC } from './layout.js';
+import { CB_FRAME, F_CALL_DEPTH, F_KFUNC } from './layout.js';
+import { CALLBACK_HELPERS } from '../helpers/registry.js';
 
 const CMP64: Record<number, number> = {
   [o.BPF_JEQ]: Op.i64_eq, [o.BPF_JNE]: Op.i64_ne, [o.BPF_JGT]: Op.i64_gt_u, [o.BPF_JGE]: Op.i64_ge_u,
@@ -59,8 +60,15 @@ export function emitCall(g: Gen, i: Insn, pc: number): void {
     return;
   }
   if (i.src === o.BPF_PSEUDO_CALL) return emitLocalCall(g, pc + 1 + i.imm, pc);
+  // helpers that run callbacks see this frame's r10 and the budget left (the callback charges it)
+  const cb = CALLBACK_HELPERS.includes(i.imm);
+  if (cb) {
+    c.get(g.L.cb).get(R[10]).op(Op.i32_wrap_i64).mem(Op.i32_store, 2, CB_FRAME);
+    syncBudget(g);
+  }
   for (let r = 1; r <= 5; r++) c.get(R[r]);
   c.i32(pc).call(g.m.helpers.get(i.imm)!).set(R[0]);
+  if (cb && g.o.budget) c.gget(g.m.gBudget).set(g.L.bud);
 }
 
 /**

@@ -28,8 +28,10 @@ export const CB_NREGIONS = 0, CB_PKT_START = 4, CB_PKT_LEN = 8, CB_REGIONS = 12;
 export const CB_FAST = (perm: number): number => 8 + perm * 8;
 /** CB_ARGS / CB_R0 are the offsets of r1..r5 at entry and r0 at exit. */
 export const CB_ARGS = 48, CB_R0 = 88;
+/** CB_FRAME (u32): r10 of the frame calling a helper that runs callbacks (bpf_loop ...), see compile.ts `callback`. */
+export const CB_FRAME = 96;
 /** CB_SIZE is the size of the control block header. */
-export const CB_SIZE = 96;
+export const CB_SIZE = 104;
 /** REGION_ENTRY is the size of one region table entry. */
 export const REGION_ENTRY = 16;
 

@@ -10,7 +10,8 @@ import type { HelperEnv } from '../helpers/registry.js';
 import { DEFAULT_BUDGET, type LoadedProgram, type RunOptions, type RunResult, type VmContext } from '../vm/engine.js';
 import type { Region } from '../vm/memory.js';
 import type { CacheEntry } from './index.js';
-import { CB_ARGS, CB_R0 } from './layout.js';
+import { CB_ARGS, CB_FRAME, CB_R0 } from './layout.js';
+import { callbackTargets } from './compile.js';
 import { STACK_FRAME_SIZE } from '../isa/opcodes.js';
 import { type DecodedProgram, predecode } from '../vm/interpreter-decode.js';
 import { createState, getReg, setReg } from '../vm/interpreter-state.js';
@@ -50,7 +51,7 @@ export class JitProgram implements LoadedProgram {
     this.insns = insns;
     this.rt = contextRuntime(ctx);
     this.frame = { ctx, regions: NO_REGIONS, pktStart: 0, pktLen: -1, helperInsn: 0 };
-    this.env = helperEnv(this.rt, ctx, checked);
+    this.env = { ...helperEnv(this.rt, ctx, checked), callback: (t, a, r) => this.callback(t, a, r) };
     // pre-decoded at load like the interpreter does, so tails see the helpers of load time
     if (counting) this.decoded = predecode(insns, halves, ctx.helpers);
     this.instance = new WebAssembly.Instance(module, { env: this.imports(helperIds) as WebAssembly.ModuleImports });
@@ -120,6 +121,34 @@ export class JitProgram implements LoadedProgram {
     if (res === EXITED && getReg(st.regs, 0) === 0n) throw LDABS_EXIT;
     throw new BpfError('EINVAL', 'internal: a budget tail ended without a fault', { insn: st.pc });
   }
+
+  /**
+   * callback implements HelperEnv.callback through the module's `callback` export: the
+   * frame below the one that called the helper (CB_FRAME), r1..r5 through CB_ARGS, r0 back
+   * through CB_R0; same faults as the interpreter's runCallback.
+   */
+  private callback(target: number, args: readonly bigint[], regions?: readonly Region[]): bigint {
+    const insn = this.rt.active[this.rt.active.length - 1]?.helperInsn ?? 0;
+    this.callbacks ??= new Set(callbackTargets(this.insns, this.halves));
+    if (!this.callbacks.has(target)) throw new BpfError('E_HELPER', `callback target ${target} is not an instruction`, { insn });
+    const dv = this.ctx.space.dv, cb = this.rt.cb;
+    const fp = dv.getUint32(cb + CB_FRAME, true);
+    if (fp - STACK_FRAME_SIZE <= this.ctx.stack.base) throw new BpfError('E_CALL_DEPTH', 'call depth exceeds 8 frames', { insn });
+    for (let k = 0; k < 5; k++) dv.setBigUint64(cb + CB_ARGS + 8 * k, BigInt.asUintN(64, args[k] ?? 0n), true);
+    const cur = this.rt.active[this.rt.active.length - 1];
+    // the callback sees the run's regions plus the helper's (the control block holds them meanwhile)
+    if (regions && cur) this.rt.enter({ ...cur, regions: [...cur.regions, ...regions] });
+    try {
+      (this.instance.exports.callback as (t: number, fp: number) => void)(target, fp);
+    } catch (e) {
+      throw translate(e, this.trapMap);
+    } finally {
+      if (regions && cur) this.rt.leave();
+    }
+    return this.ctx.space.dv.getBigUint64(cb + CB_R0, true);
+  }
+
+  private callbacks: Set<number> | undefined;
 
   /** run executes the program once; faults throw BpfError. */
   run(opts: RunOptions = {}): RunResult {

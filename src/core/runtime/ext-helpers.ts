@@ -12,6 +12,8 @@ import { H_TYPE, H_VALUE_SIZE } from '../maps/layout.js';
 import { extMapHelper } from '../maps/wasm-ext.js';
 import { helperPointer, mapPointer } from './helpers.js';
 import { registerRedirectMap } from './redirect.js';
+import { registerCallbackHelpers } from './callbacks.js';
+import { registerMiscHelpers } from './misc-helpers.js';
 import type { Runtime } from './runtime.js';
 
 const U32 = 0x100000000n;
@@ -24,6 +26,8 @@ function neg(r: number): bigint {
 export function registerExtHelpers(rt: Runtime): void {
   const h = rt.helpers, space = rt.space;
   registerRedirectMap(rt);
+  registerCallbackHelpers(rt);
+  registerMiscHelpers(rt);
   const bloom = (m: bigint): number => {
     const hdr = mapPointer(rt, m);
     return space.dv.getUint32(hdr + H_TYPE, true) === BPF_MAP_TYPE_BLOOM_FILTER ? hdr : 0;

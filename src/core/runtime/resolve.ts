@@ -3,10 +3,13 @@
  * 64-bit immediates, as the kernel does at BPF_PROG_LOAD:
  *   lddw rX, map       (src BPF_PSEUDO_MAP_FD, imm = fd)              -> header address
  *   lddw rX, map+off   (src BPF_PSEUDO_MAP_VALUE, imm = fd, imm2 = off) -> value address + off
+ *   lddw rX, callback  (src BPF_PSEUDO_FUNC, imm = relative slot)     -> (CALLBACK_TAG << 32) | slot,
+ *                       src kept so engines know the callback entry points (see HelperEnv.callback)
  */
 import { BpfError } from '../errors.js';
 import { type Program, isLddw } from '../isa/instruction.js';
-import { BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE } from '../isa/opcodes.js';
+import { BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE } from '../isa/opcodes.js';
+import { CALLBACK_TAG } from '../helpers/registry.js';
 import { BPF_MAP_TYPE_ARRAY } from '../maps/layout.js';
 import type { MapInfo } from './runtime.js';
 
@@ -26,6 +29,10 @@ export function resolveMapReferences(prog: Program, maps: MapResolver): Program 
       i.src = 0;
       i.imm = addr | 0;
       if (out[k + 1]) out[k + 1].imm = 0;
+    } else if (i.src === BPF_PSEUDO_FUNC && out[k + 1] && (out[k + 1].imm === 0 || out[k + 1].imm === -1)) {
+      // the relative slot offset, its high word 0 or (from assemblers) its sign extension
+      i.imm = k + 1 + i.imm;
+      out[k + 1].imm = CALLBACK_TAG;
     }
     k++; // skip the second slot
   }

@@ -17,6 +17,7 @@ import {
   type ExecState, FRAME_WORDS, asFault, budgetExceeded, callDepthFault, callHelper, callxTarget, div32, div64,
   enterFrame, ldPacket, mul64, noExit, requireInit, slowAddress,
 } from './interpreter-state.js';
+import { setCallbackRunner } from './interpreter-state.js';
 import { atomic } from './interpreter-atomic.js';
 
 /** PAUSED: execute stopped at `limit` with the program still running. */
@@ -44,6 +45,7 @@ export function execute(st: ExecState, limit: number): number {
   let pc = st.pc;
   let steps = st.steps;
   let depth = st.depth;
+  const base = st.base;
   try {
     for (;;) {
       if (++steps > limit) {
@@ -260,11 +262,15 @@ export function execute(st: ExecState, limit: number): number {
         case 0xde: if (R[d] <= R[s]) pc = P[b + 3]; break;
         // ---------------- calls and exit ----------------
         case 0x85: // helper call
+          st.steps = steps; // a helper running a callback adds the callback's steps
           callHelper(st, st.prog.helpers[pc - 1], P[b + 1], pc - 1);
+          steps = st.steps;
           dv = space.dv; // the helper may have grown the memory
           break;
         case 0x8d: // callx: dst holds a helper id
+          st.steps = steps;
           callHelper(st, undefined, callxTarget(R[d], R[d + 1], pc - 1), pc - 1);
+          steps = st.steps;
           dv = space.dv;
           break;
         case 0x185: { // bpf-to-bpf call
@@ -280,8 +286,8 @@ export function execute(st: ExecState, limit: number): number {
         case 0x285:
           throw callHelperKfunc(pc - 1, P[b + 1]);
         case 0x95: { // exit
-          if (depth === 0) {
-            st.pc = pc - 1; st.steps = steps; st.depth = 0; st.done = true;
+          if (depth === base) {
+            st.pc = pc - 1; st.steps = steps; st.depth = depth; st.done = true;
             return EXITED;
           }
           depth--;
@@ -383,8 +389,9 @@ export function execute(st: ExecState, limit: number): number {
             if (R[d + 1] !== 0 || a < sb || a > seLast - 8) a = slowAddress(st, R[d], R[d + 1], P[b + 2], 8, PERM_W, pc - 1);
             else { dv.setInt32(a + sh, INIT4, true); dv.setInt32(a + sh + 4, INIT4, true); }
           } else a >>>= 0;
-          if (w & 1) { dv.setInt32(a, R[s], true); dv.setInt32(a + 4, R[s + 1], true); }
-          else { const imm = P[b + 1]; dv.setInt32(a, imm, true); dv.setInt32(a + 4, imm >> 31, true); }
+          // high half first: a store that runs off the end of memory then writes nothing (as Wasm)
+          if (w & 1) { dv.setInt32(a + 4, R[s + 1], true); dv.setInt32(a, R[s], true); }
+          else { const imm = P[b + 1]; dv.setInt32(a + 4, imm >> 31, true); dv.setInt32(a, imm, true); }
           break;
         }
         case 0xc3: atomic(st, pc - 1, d, s, P[b + 2], P[b + 1], false); break;
@@ -403,6 +410,9 @@ export function execute(st: ExecState, limit: number): number {
     throw asFault(e, pc - 1);
   }
 }
+
+// helpers with callbacks (bpf_loop ...) run the callback's frame with this loop
+setCallbackRunner(execute);
 
 function callHelperKfunc(insn: number, id: number): BpfError {
   return new BpfError('E_HELPER', `kfunc calls are not supported (btf id ${id})`, { insn });

@@ -46,6 +46,8 @@ export interface ExecState {
   readonly env: HelperEnv;
   /** true while a run uses this state (a nested run must not share it) */
   busy: boolean;
+  /** frame whose exit ends the run: 0, or the frame of a callback run by a helper (runCallback) */
+  base: number;
 }
 
 /** createState makes a fresh state for `prog` in `ctx`. */
@@ -55,13 +57,14 @@ export function createState(prog: DecodedProgram, ctx: VmContext, checked: boole
     regs: new Int32Array(22),
     frames: new Int32Array(MAX_CALL_FRAMES * FRAME_WORDS),
     pc: 0, depth: 0, steps: 0, budget: DEFAULT_BUDGET,
-    regions: [], pktStart: 0, pktLen: -1, done: true, helperInsn: 0, busy: false,
+    regions: [], pktStart: 0, pktLen: -1, done: true, helperInsn: 0, busy: false, base: 0,
     env: undefined as unknown as HelperEnv,
   };
   (st as { env: HelperEnv }).env = {
     space: ctx.space,
     cpu: ctx.cpu,
     check: (addr: number, len: number, write: boolean) => helperCheck(st, addr, len, write),
+    callback: (target: number, args: readonly bigint[], regions?: readonly Region[]) => runCallback(st, target, args, regions),
   };
   return st;
 }
@@ -75,6 +78,7 @@ export function resetState(st: ExecState, opts: RunOptions): void {
   r[20] = st.ctx.stack.top(0);
   st.pc = 0;
   st.depth = 0;
+  st.base = 0;
   st.steps = 0;
   st.budget = opts.budget ?? DEFAULT_BUDGET;
   st.regions = opts.regions ? opts.regions.slice() : [];
@@ -231,6 +235,46 @@ export function frameTop(st: ExecState, k: number): number {
 }
 
 // ---- helper calls --------------------------------------------------------------------
+
+/** callbackRunner is the loop (interpreter-loop.ts registers it; this module cannot import it). */
+let callbackRunner: ((st: ExecState, limit: number) => number) | null = null;
+
+/** setCallbackRunner registers the loop that runCallback uses. */
+export function setCallbackRunner(run: (st: ExecState, limit: number) => number): void {
+  callbackRunner = run;
+}
+
+/**
+ * runCallback implements HelperEnv.callback: a fresh state over the same program runs slot
+ * `target` in the frame below the helper's caller (frame numbers stay absolute, so the call
+ * depth limit and stack addresses are those of a bpf-to-bpf call) until that frame exits; its
+ * steps count against the caller's budget (the loop syncs st.steps around helper calls).
+ */
+export function runCallback(st: ExecState, target: number, args: readonly bigint[], regions?: readonly Region[]): bigint {
+  const depth = (st.ctx.stack.top(0) - st.regs[20]) / STACK_FRAME_SIZE;
+  if (depth + 1 >= MAX_CALL_FRAMES) throw callDepthFault(st.helperInsn);
+  const code = st.prog.code;
+  if (!Number.isInteger(target) || target < 0 || (target << 2) >= code.length || (code[target << 2] & 0xfff) === 0) {
+    throw new BpfError('E_HELPER', `callback target ${target} is not an instruction`, { insn: st.helperInsn });
+  }
+  const sub = createState(st.prog, st.ctx, st.checked);
+  for (let k = 0; k < 5; k++) setReg(sub.regs, k + 1, args[k] ?? 0n);
+  sub.depth = sub.base = depth + 1;
+  enterFrame(sub, depth + 1);
+  sub.pc = target;
+  sub.steps = st.steps;
+  sub.budget = st.budget;
+  sub.regions = regions ? [...st.regions, ...regions] : st.regions;
+  sub.pktStart = st.pktStart;
+  sub.pktLen = st.pktLen;
+  sub.done = false;
+  try {
+    callbackRunner!(sub, st.budget);
+  } finally {
+    st.steps = sub.steps;
+  }
+  return getReg(sub.regs, 0);
+}
 
 /** callHelper runs helper `id` (fn pre-resolved at load when known) with r1..r5; r0 = result. */
 export function callHelper(st: ExecState, fn: HelperFn | undefined, id: number, insn: number): void {
