@@ -4,6 +4,7 @@
  */
 import { BpfError } from '../../core/errors.js';
 import type { CliIo } from '../io.js';
+import { switchBenchCommand } from './bench-switch.js';
 import { MAP_BENCH_USAGE, parseMapBenchArgs } from '../../node/bench/args.js';
 import { formatMapBench, runMapBench } from '../../node/bench/maps.js';
 
@@ -14,7 +15,8 @@ export async function benchCommand(argv: string[], io: CliIo): Promise<number> {
     io.stdout(MAP_BENCH_USAGE);
     return sub === undefined ? 1 : 0;
   }
-  if (sub !== 'maps') throw new BpfError('EINVAL', `unknown benchmark "${sub}" (expected: maps)`);
+  if (sub === 'switch') return switchBenchCommand(rest, io);
+  if (sub !== 'maps') throw new BpfError('EINVAL', `unknown benchmark "${sub}" (expected: maps, switch)`);
   const { json, opts } = parseMapBenchArgs(rest);
   const r = runMapBench(opts);
   io.stdout(json ? `${JSON.stringify(r, null, 2)}\n` : formatMapBench(r));
