@@ -1,0 +1,141 @@
+/**
+ * Loader benchmark (`npm run bench:loader`): open + load of a clang-compiled object in tsbpf
+ * (parse, relocate, create maps, verify, JIT to WebAssembly) against libbpf's
+ * bpf_object__open_mem + bpf_object__load (which includes the kernel's verifier and JIT) for the
+ * same object, in one run. tsbpf is measured with and without its verifier (`verify: false`).
+ *
+ *   node dist/bench/loader.js [--runs N] [--passes P] [--json]
+ *
+ * Each pass times N open+load cycles of every object in each configuration (after a warm-up)
+ * and runs the libbpf harness (bench/loader/libbpf_open_load.c, compiled with `cc ... -lbpf`)
+ * for N cycles; passes interleave the two sides so machine noise hits both, and the figures are
+ * medians. The libbpf column is skipped, with the reason, when the harness cannot be built or
+ * bpf() is not allowed.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openObject, loadObject } from '../src/core/runtime/index.js';
+import { Runtime } from '../src/core/runtime/runtime.js';
+import { median } from './measure.js';
+
+/** BenchObject is one object measured. */
+interface BenchObject { name: string; path: string }
+
+const OBJECTS: BenchObject[] = [
+  { name: 'big_parser', path: 'bench/loader/big_parser.o' },
+  { name: 'learning_bridge', path: 'examples/switch/learning_bridge.o' },
+];
+
+/** Row is one object's medians in milliseconds (undefined when not measured). */
+interface Row {
+  name: string;
+  insns: number;
+  open: number;
+  load: number;
+  loadNoVerify: number;
+  libbpfOpen?: number;
+  libbpfLoad?: number;
+  libbpfSkip?: string;
+}
+
+interface Args { runs: number; passes: number; json: boolean }
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { runs: 15, passes: 3, json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const n = (): number => {
+      const v = Number(argv[++i]);
+      if (!Number.isInteger(v) || v < 1) throw new Error(`${argv[i - 1]} needs a positive integer`);
+      return v;
+    };
+    if (argv[i] === '--runs') a.runs = n();
+    else if (argv[i] === '--passes') a.passes = n();
+    else if (argv[i] === '--json') a.json = true;
+    else throw new Error(`unknown argument ${argv[i]}`);
+  }
+  return a;
+}
+
+/** tsbpfCycle opens and loads `bytes` into a fresh runtime and closes it; returns [open ms, open+load ms]. */
+function tsbpfCycle(bytes: Uint8Array, verify: boolean): [number, number] {
+  const t0 = performance.now();
+  const o = openObject(bytes);
+  const t1 = performance.now();
+  const coll = loadObject(new Runtime(), o.spec, { btfBytes: o.btfBytes, ...(verify ? {} : { verify: false }) });
+  const t2 = performance.now();
+  coll.close();
+  return [t1 - t0, t2 - t0];
+}
+
+/** Harness is the compiled libbpf program, or why there is none. */
+type Harness = { path: string } | { skip: string };
+
+function buildHarness(dir: string): Harness {
+  const out = join(dir, 'libbpf_open_load');
+  const r = spawnSync('cc', ['-O2', '-o', out, join('bench', 'loader', 'libbpf_open_load.c'), '-lbpf'], { encoding: 'utf8' });
+  if (r.error) return { skip: `cannot run cc: ${r.error.message}` };
+  if (r.status !== 0) return { skip: `cc ... -lbpf failed (is libbpf-dev installed?): ${r.stderr.trim().split('\n')[0]}` };
+  return { path: out };
+}
+
+/** libbpfRun returns [open ms, open+load ms] medians of `runs` cycles, or a reason. */
+function libbpfRun(h: Harness, path: string, runs: number): [number, number] | string {
+  if ('skip' in h) return h.skip;
+  const r = spawnSync(h.path, [path, String(runs)], { encoding: 'utf8' });
+  if (r.error) return `harness failed: ${r.error.message}`;
+  if (r.status !== 0) return `bpf_object__load failed (bpf() not allowed?): ${r.stderr.trim()}`;
+  const m = /open_load_ns (\d+) open_ns (\d+)/.exec(r.stdout);
+  if (!m) return `unexpected harness output: ${r.stdout.trim()}`;
+  return [Number(m[2]) / 1e6, Number(m[1]) / 1e6];
+}
+
+function measure(args: Args): Row[] {
+  const dir = mkdtempSync(join(tmpdir(), 'tsbpf-bench-loader-'));
+  try {
+    const harness = buildHarness(dir);
+    const objs = OBJECTS.map((o) => ({ ...o, bytes: new Uint8Array(readFileSync(o.path)) }));
+    const s = objs.map(() => ({ open: [] as number[], load: [] as number[], noVerify: [] as number[], lOpen: [] as number[], lLoad: [] as number[], skip: '' }));
+    // warm-up: V8 tiers up the parser, verifier and JIT code paths
+    for (const o of objs) for (let i = 0; i < 3; i++) { tsbpfCycle(o.bytes, true); tsbpfCycle(o.bytes, false); }
+    for (let p = 0; p < args.passes; p++) {
+      objs.forEach((o, k) => {
+        for (let i = 0; i < args.runs; i++) {
+          const [open, both] = tsbpfCycle(o.bytes, true);
+          s[k].open.push(open);
+          s[k].load.push(both);
+          s[k].noVerify.push(tsbpfCycle(o.bytes, false)[1]);
+        }
+        const l = libbpfRun(harness, o.path, args.runs);
+        if (typeof l === 'string') s[k].skip = l;
+        else [s[k].lOpen, s[k].lLoad] = [[...s[k].lOpen, l[0]], [...s[k].lLoad, l[1]]];
+      });
+    }
+    return objs.map((o, k) => ({
+      name: o.name,
+      insns: openObject(o.bytes).spec.programs.reduce((n, p) => n + p.insns.length, 0),
+      open: median(s[k].open),
+      load: median(s[k].load),
+      loadNoVerify: median(s[k].noVerify),
+      ...(s[k].skip ? { libbpfSkip: s[k].skip } : { libbpfOpen: median(s[k].lOpen), libbpfLoad: median(s[k].lLoad) }),
+    }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const ms = (x: number | undefined): string => (x === undefined ? '-' : x < 1 ? x.toFixed(3) : x < 100 ? x.toFixed(2) : x.toFixed(0));
+
+function format(rows: Row[], args: Args): string {
+  const head = ['object', 'insns', 'tsbpf open', 'tsbpf open+load', 'tsbpf open+load (verify: false)', 'libbpf open', 'libbpf open+load', 'tsbpf/libbpf', 'tsbpf/libbpf (verify: false)'];
+  const lines = rows.map((r) => [r.name, String(r.insns), ms(r.open), ms(r.load), ms(r.loadNoVerify), ms(r.libbpfOpen), ms(r.libbpfLoad),
+    r.libbpfLoad ? `${(r.load / r.libbpfLoad).toFixed(2)}x` : '-', r.libbpfLoad ? `${(r.loadNoVerify / r.libbpfLoad).toFixed(2)}x` : '-']);
+  const skips = rows.filter((r) => r.libbpfSkip).map((r) => `libbpf skipped for ${r.name}: ${r.libbpfSkip}\n`).join('');
+  return `Loader: open + load, median ms of ${args.passes} passes x ${args.runs} runs (libbpf: median of per-pass medians)\n\n` +
+    `| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|\n${lines.map((l) => `| ${l.join(' | ')} |`).join('\n')}\n${skips}`;
+}
+
+const args = parseArgs(process.argv.slice(2));
+const rows = measure(args);
+process.stdout.write(args.json ? `${JSON.stringify(rows, null, 2)}\n` : format(rows, args));
