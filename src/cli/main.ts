@@ -14,6 +14,7 @@ import { switchCommand } from './commands/switch.js';
 import { pktgenCommand } from './commands/pktgen.js';
 import { mapCommand } from './commands/map.js';
 import { benchCommand } from './commands/bench.js';
+import { traceCommand } from './commands/trace.js';
 import { processIo, type CliIo, type CommandHandler } from './io.js';
 
 const HELP = `Usage: tsbpf COMMAND ...
@@ -37,6 +38,7 @@ Commands:
   switch --port SPEC ... --prog FILE [--section S]
                                     run a software switch whose forwarding logic is an XDP/VALE-BPF program
   pktgen [options]                  generate frames at full speed, print Mpps and Gbps
+  trace FILE [prog run options]     run a program and print its bpf_printk output like trace_pipe
   bench maps [--json]               map operations side by side with the kernel
   conformance-plugin [--engine E] MEMORY_HEX
                                     plugin for the eBPF conformance runner (program hex on stdin)
@@ -50,6 +52,7 @@ const COMMANDS: Record<string, CommandHandler> = {
   prog: progCommand,
   map: mapCommand,
   bench: benchCommand,
+  trace: traceCommand,
   'conformance-plugin': conformancePlugin,
   demo: demoCommand,
   btf: btfCommand,
