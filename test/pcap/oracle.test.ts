@@ -4,6 +4,8 @@
  * expression of the corpus: `tcpdump -r IN EXPR` and tsbpf's compiled filter select exactly the
  * same packets (reference interpreter and converted on the JIT), and tcpdump's own -ddd program
  * gives the same verdicts in tsbpf's cBPF interpreter and, converted, on the JIT; -d prints back.
+ * The batch filter (the WebAssembly record loop calling the JIT-compiled program) runs both
+ * programs over the classic file's records as stored.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +18,7 @@ import type { CapturedPacket } from '../../src/core/pcap/index.js';
 import { checkCbpf, compileCbpfToJs, convertCbpf, formatD, loadConverted, parseCbpf, runCbpf } from '../../src/core/cbpf/index.js';
 import type { CbpfProgram } from '../../src/core/cbpf/index.js';
 import { compileFilter } from '../../src/core/pcap-filter/index.js';
+import { filterPcapRecords } from '../../src/core/pcap-filter/batch.js';
 import { jit } from '../../src/core/jit/index.js';
 import { EXPRESSIONS } from './expressions.js';
 import { makeCorpus } from './packets.js';
@@ -43,8 +46,16 @@ function viaTcpdump(file: string, expr: string): string {
   return cap.packets.map((p) => p.tsSec - 1700000000).join(',');
 }
 
+/** batchSelected runs the batch filter over the records of a classic pcap file (little-endian). */
+function batchSelected(prog: CbpfProgram, bytes: Uint8Array, pkts: CapturedPacket[]): string {
+  const sel = filterPcapRecords(prog, bytes, 24, true);
+  assert.equal(sel.stop, bytes.length);
+  return sel.numbers.map((n) => pkts[n - 1].tsSec - 1700000000).join(',');
+}
+
 function oracleRun(t: { skip(msg: string): void }, file: string, label: string): void {
-  const pkts = readCapture(new Uint8Array(execFileSync('cat', [file]))).packets;
+  const bytes = new Uint8Array(execFileSync('cat', [file]));
+  const pkts = readCapture(bytes).packets;
   assert.ok(EXPRESSIONS.length >= 200, 'at least 200 expressions');
   const failures: string[] = [];
   for (const expr of EXPRESSIONS) {
@@ -58,7 +69,8 @@ function oracleRun(t: { skip(msg: string): void }, file: string, label: string):
     check('compiled/jit', ours, selected(pkts, (p) => conv.run(p.data, { wireLen: p.origLen })));
     const js = compileCbpfToJs(ours);
     check('compiled/js', ours, selected(pkts, (p) => js(p.data, p.origLen)));
-    if (label !== 'pcap') continue; // the -ddd programs do not depend on the container
+    if (label !== 'pcap') continue; // the -ddd programs and the batch filter's records need the classic container
+    check('compiled/batch', ours, batchSelected(ours, bytes, pkts));
     const ddd = parseCbpf(tcpdump(['-ddd', '-y', 'EN10MB', '--', expr]).toString());
     checkCbpf(ddd);
     const dtext = tcpdump(['-d', '-y', 'EN10MB', '--', expr]).toString();
@@ -66,6 +78,7 @@ function oracleRun(t: { skip(msg: string): void }, file: string, label: string):
     const dconv = loadConverted(jit, convertCbpf(ddd), undefined, { checked: false });
     check('tcpdump-ddd/interp', null, selected(pkts, (p) => runCbpf(ddd, p.data, { wireLen: p.origLen })));
     check('tcpdump-ddd/jit', null, selected(pkts, (p) => dconv.run(p.data, { wireLen: p.origLen })));
+    check('tcpdump-ddd/batch', null, batchSelected(ddd, bytes, pkts));
   }
   assert.deepEqual(failures, []);
   void t;

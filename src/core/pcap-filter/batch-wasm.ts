@@ -55,8 +55,8 @@ function f64zero(c: Code): void {
 function load32(c: Code, L: ScanLayout, p: number, off: number, t: number): void {
   c.get(p).mem(Op.i32_load, 0, off);
   if (L.littleEndian) return;
-  c.tee(t).i32(24).op(Op.i32_rotl).i32(0x00ff00ff).op(Op.i32_and);
-  c.get(t).i32(8).op(Op.i32_rotl).i32(0xff00ff00 | 0).op(Op.i32_and, Op.i32_or);
+  c.tee(t).i32(8).op(Op.i32_rotl).i32(0x00ff00ff).op(Op.i32_and);
+  c.get(t).i32(24).op(Op.i32_rotl).i32(0xff00ff00 | 0).op(Op.i32_and, Op.i32_or);
 }
 
 function scanBody(L: ScanLayout, prog: number, g: { dst: number; list: number; index: number; count: number }): Code {

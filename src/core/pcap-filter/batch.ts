@@ -67,8 +67,8 @@ export class PcapBatchFilter {
    */
   window(cap: number): number {
     if (cap > this.win.cap) {
-      const addr = this.ctx.space.alloc(cap + (cap >>> 1) + 16, 65536);
-      this.win = { addr, cap, list: addr + cap + 8 };
+      const addr = this.ctx.space.alloc(cap + (cap >>> 1) + 24, 65536);
+      this.win = { addr, cap, list: (addr + cap + 15) & ~7 };
     }
     return this.win.addr;
   }
