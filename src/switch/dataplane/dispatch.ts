@@ -66,8 +66,7 @@ function redirect(sw: Switch, port: SwitchPort, addr: number, len: number): void
   const ifindex = sw.views.u32[(sw.state + SW_REDIRECT) >>> 2];
   if (flags & BPF_F_BROADCAST) {
     // bpf_redirect_map leaves the devmap's header address: broadcast to its interfaces only
-    const only = ifindex !== 0 ? new Set(devTargets(sw.space, ifindex)) : null;
-    return broadcast(sw, port, addr, len, (flags & BPF_F_EXCLUDE_INGRESS) === 0, only);
+    return flood(sw, port, addr, len, sw.floodPorts(port, (flags & BPF_F_EXCLUDE_INGRESS) === 0, ifindex));
   }
   const out = sw.portByIfindex(ifindex);
   if (out < 0) {
@@ -106,9 +105,21 @@ function dispatchVale(sw: Switch, port: SwitchPort, addr: number, len: number, r
  * the ingress one (unless `includeIngress`, as bpf_redirect_map with BPF_F_BROADCAST alone
  * does); the last gets the original frame.
  */
-export function broadcast(sw: Switch, port: SwitchPort, addr: number, len: number, includeIngress = false,
-  only: Set<number> | null = null): void {
-  const outs = sw.ports.filter((p) => (includeIngress || p !== port) && (only === null || only.has(p.ifindex)));
+export function broadcast(sw: Switch, port: SwitchPort, addr: number, len: number, includeIngress = false): void {
+  flood(sw, port, addr, len, sw.floodPorts(port, includeIngress, 0));
+}
+
+/**
+ * floodTargets lists the ports a broadcast from `port` reaches: all ports, or those of devmap
+ * `devmap` (a header address; 0: none), with or without the ingress port.
+ */
+export function floodTargets(sw: Switch, port: SwitchPort, includeIngress: boolean, devmap: number): SwitchPort[] {
+  const only = devmap !== 0 ? new Set(devTargets(sw.space, devmap)) : null;
+  return sw.ports.filter((p) => (includeIngress || p !== port) && (only === null || only.has(p.ifindex)));
+}
+
+/** flood sends copies to `outs` (the last gets the original frame). */
+function flood(sw: Switch, port: SwitchPort, addr: number, len: number, outs: SwitchPort[]): void {
   if (outs.length === 0) return drop(sw, port, addr, CTR.drop_hairpin);
   for (let k = 0; k < outs.length - 1; k++) {
     const copy = sw.pool.alloc();

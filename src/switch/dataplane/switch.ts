@@ -25,7 +25,7 @@ import { PORT_RECORD_SIZE, SwitchPort, type PortStats } from './port.js';
 import { Views } from './views.js';
 import { processBatchJs } from './js-loop.js';
 import { WasmDataplane } from './wasm-loop.js';
-import type { TraceEvent } from './dispatch.js';
+import { floodTargets, type TraceEvent } from './dispatch.js';
 
 /** PortSpec names a port and its ifindex (default: index + 1). */
 export interface PortSpec {
@@ -195,9 +195,26 @@ export class Switch {
     return port;
   }
 
+  private floodCache = new Map<string, SwitchPort[]>();
+
+  /**
+   * floodPorts returns the ports a broadcast from `port` reaches (see floodTargets), cached for
+   * one step: a devmap changed by the control plane is seen from the next step on.
+   */
+  floodPorts(port: SwitchPort, includeIngress: boolean, devmap: number): SwitchPort[] {
+    const key = `${port.index}:${includeIngress ? 1 : 0}:${devmap}`;
+    let outs = this.floodCache.get(key);
+    if (!outs) {
+      outs = floodTargets(this, port, includeIngress, devmap);
+      this.floodCache.set(key, outs);
+    }
+    return outs;
+  }
+
   /** step runs one batch of every port's RX ring through the program; returns frames processed. */
   step(): number {
     if (!this.loaded) throw new BpfError('EINVAL', 'no program attached to the switch');
+    if (this.floodCache.size) this.floodCache.clear();
     let n = 0;
     const wasm = this.wasm;
     for (const port of this.ports) n += wasm ? wasm.processBatch(port) : processBatchJs(this, port);
