@@ -55,6 +55,11 @@ for (const mode of MODES) {
     assert.equal(new DataView(hist.get(u32(5))![0].buffer).getBigUint64(0, true), 4n, 'four frames of 32..63 bytes');
     assert.equal(new DataView(hist.get(u32(7))![0].buffer).getBigUint64(0, true), 1n, 'one of 128..255');
     assert.equal(sw.stats()[0].drop_program, 1);
+    // the control plane takes port 2 out of the devmap: floods reach port 1 only from the next step
+    txPorts.delete(u32(3));
+    const F = udp('02:00:00:00:00:0a', '02:00:00:00:00:77', { tag: 6 });
+    one(sw, 0, F);
+    assert.deepEqual(drain(sw), [[], [F], []]);
     assert.equal(sw.pool.available(), sw.pool.count);
   });
 
