@@ -1,6 +1,6 @@
 /**
  * Measuring one program in one engine, or in the kernel: warm up until V8 has tiered up, then
- * time several trials and keep the fastest (machines are noisy). JIT programs are timed two
+ * time several trials and report their median (or the fastest with --best). JIT programs are timed two
  * ways: per call from JavaScript (`run`), and in the in-Wasm repeat loop (`repeat`), which
  * is what the kernel's figure is (its repeat loop runs inside the kernel).
  */
@@ -18,13 +18,21 @@ export interface Row {
   kernelSkip?: string;
 }
 
-/**
- * best is what a figure reports: the fastest trial. The box these run on is shared, and the
- * kernel's test-run timer stops while the task is rescheduled (bpf_test_timer), while ours
- * cannot: the fastest trial is the one least disturbed, on both sides.
- */
+/** best is the fastest trial (the least disturbed one on a shared box). */
 export function best(xs: number[]): number {
   return Math.min(...xs);
+}
+
+/**
+ * statistic is what a figure reports: the median of the trials by default (machines are
+ * noisy; medians measured side by side are what we quote), or the fastest trial with
+ * `--best` (the kernel's test-run timer stops while its task is rescheduled, ours cannot).
+ */
+let statistic: (xs: number[]) => number = (xs) => median(xs);
+
+/** useStatistic selects the median (default) or the best trial for every figure. */
+export function useStatistic(name: 'median' | 'best'): void {
+  statistic = name === 'best' ? best : median;
 }
 
 /** median of a list of numbers. */
@@ -68,7 +76,7 @@ export async function measureEngine(p: BenchProgram, which: 'interp' | 'jit-chec
     for (let i = 0; i < n; i++) loaded.run(opts);
     samples.push(((performance.now() - t0) * 1e6) / n);
   }
-  return { nsPerRun: best(samples), steps: first.steps, nsPerRunRepeat: measureRepeat(loaded, opts, trials) };
+  return { nsPerRun: statistic(samples), steps: first.steps, nsPerRunRepeat: measureRepeat(loaded, opts, trials) };
 }
 
 type Repeating = { repeat(n: number, opts: RunOptions): { r0: bigint } };
@@ -96,7 +104,7 @@ function measureRepeat(loaded: object, opts: RunOptions, trials: number): number
     l.repeat(n, opts);
     samples.push(((performance.now() - t0) * 1e6) / n);
   }
-  return best(samples);
+  return statistic(samples);
 }
 
 /** measureKernel times `p` with BPF_PROG_TEST_RUN, or says why it cannot. */
@@ -110,5 +118,5 @@ export function measureKernel(p: BenchProgram, trials: number): { nsPerRun?: num
   kernelTestRun(bytes, p.data, repeat); // warm up
   const samples: number[] = [];
   for (let t = 0; t < trials; t++) samples.push(kernelTestRun(bytes, p.data, repeat).nsPerRun);
-  return { nsPerRun: best(samples) };
+  return { nsPerRun: statistic(samples) };
 }

@@ -1,17 +1,19 @@
 /**
  * npm run bench: the five clang-compiled programs of bench/programs run side by side in one
  * process: tsbpf's interpreter, the JIT (checked and trusted) and the kernel (BPF_PROG_TEST_RUN
- * with repeat) where bpf() is allowed. Prints ns/run (the JIT per call from JavaScript and in its
+ * with repeat) where bpf() is allowed. Figures are medians of the trials (--best: fastest). Prints ns/run (the JIT per call from JavaScript and in its
  * in-Wasm repeat loop), ratios to the kernel (JIT: repeat loop against repeat loop) and geometric
  * means, then JIT compile times. Usage: node dist/bench/run.js [--json] [--quick]
  */
 import { loadBenchPrograms, type BenchProgram } from './programs.js';
-import { measureEngine, measureKernel, median, type Row } from './measure.js';
+import { measureEngine, measureKernel, median, useStatistic, type Row } from './measure.js';
 import { measureCompile } from './compile.js';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 const TRIALS = quick ? 3 : 15;
+const STAT = args.has('--best') ? 'best' : 'median';
+useStatistic(STAT);
 
 function fmt(n: number | undefined, digits = 1): string {
   return n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits);
@@ -45,7 +47,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ rows, compile }, null, 2));
     return;
   }
-  console.log(`tsbpf benchmark: node ${process.version}, best of ${TRIALS} trials each; ` +
+  console.log(`tsbpf benchmark: node ${process.version}, ${STAT} of ${TRIALS} trials each; ` +
     'JIT "call" = one run() from JavaScript per run, "repeat" = in-Wasm repeat loop (like the kernel\'s)');
   console.log('');
   console.log('| program | insns executed | interp ns/run | jit checked call | jit checked repeat | jit trusted call | jit trusted repeat | kernel ns/run | interp/kernel | checked/kernel | trusted/kernel |');
