@@ -59,9 +59,11 @@ function memIo(files: Record<string, Uint8Array>): CliIo {
   };
 }
 
-function timeSpawn(cmd: string, args: string[]): number {
+function timeSpawn(cmd: string, args: string[], retry = true): number {
   const t0 = performance.now();
   const r = spawnSync(cmd, args, { stdio: 'ignore' });
+  // others rebuilding dist/ can break the CLI's imports for a moment: retry once
+  if (r.status !== 0 && retry) return timeSpawn(cmd, args, false);
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status})`);
   return performance.now() - t0;
 }
