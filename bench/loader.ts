@@ -3,6 +3,10 @@
  * (parse, relocate, create maps, verify, JIT to WebAssembly) against libbpf's
  * bpf_object__open_mem + bpf_object__load (which includes the kernel's verifier and JIT) for the
  * same object, in one run. tsbpf is measured with and without its verifier (`verify: false`).
+ * The JIT caches compiled modules by program bytes, so loading the same object into a fresh
+ * runtime again skips WebAssembly compilation. "cold" rows load into one runtime that keeps the
+ * earlier copies alive: their maps sit at new addresses, the relocated code differs, and every
+ * load compiles, as the kernel JITs every load; the "cached" row shows the repeat-load case.
  *
  *   node dist/bench/loader.js [--runs N] [--passes P] [--json]
  *
@@ -33,8 +37,12 @@ interface Row {
   name: string;
   insns: number;
   open: number;
+  /** open + load, verifier on, JIT compiling */
   load: number;
+  /** open + load, verify: false, JIT compiling */
   loadNoVerify: number;
+  /** open + load, verify: false, compiled module from the JIT's cache */
+  loadCached: number;
   libbpfOpen?: number;
   libbpfLoad?: number;
   libbpfSkip?: string;
@@ -58,16 +66,24 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
-/** tsbpfCycle opens and loads `bytes` into a fresh runtime and closes it; returns [open ms, open+load ms]. */
-function tsbpfCycle(bytes: Uint8Array, verify: boolean): [number, number] {
+/**
+ * tsbpfCycle opens and loads `bytes`; returns [open ms, open+load ms]. With `keep`, loads into
+ * `keep.rt` and keeps the collection (so the next copy compiles anew); else into a fresh
+ * runtime, closed at once.
+ */
+function tsbpfCycle(bytes: Uint8Array, verify: boolean, keep?: { rt: Runtime; colls: Array<{ close(): void }> }): [number, number] {
+  const rt = keep?.rt ?? new Runtime();
   const t0 = performance.now();
   const o = openObject(bytes);
   const t1 = performance.now();
-  const coll = loadObject(new Runtime(), o.spec, { btfBytes: o.btfBytes, ...(verify ? {} : { verify: false }) });
+  const coll = loadObject(rt, o.spec, { btfBytes: o.btfBytes, ...(verify ? {} : { verify: false }) });
   const t2 = performance.now();
-  coll.close();
+  if (keep) keep.colls.push(coll);
+  else coll.close();
   return [t1 - t0, t2 - t0];
 }
+
+const keeper = (): { rt: Runtime; colls: Array<{ close(): void }> } => ({ rt: new Runtime(), colls: [] });
 
 /** Harness is the compiled libbpf program, or why there is none. */
 type Harness = { path: string } | { skip: string };
@@ -96,17 +112,20 @@ function measure(args: Args): Row[] {
   try {
     const harness = buildHarness(dir);
     const objs = OBJECTS.map((o) => ({ ...o, bytes: new Uint8Array(readFileSync(o.path)) }));
-    const s = objs.map(() => ({ open: [] as number[], load: [] as number[], noVerify: [] as number[], lOpen: [] as number[], lLoad: [] as number[], skip: '' }));
+    const s = objs.map(() => ({ open: [] as number[], load: [] as number[], noVerify: [] as number[], cached: [] as number[], lOpen: [] as number[], lLoad: [] as number[], skip: '' }));
     // warm-up: V8 tiers up the parser, verifier and JIT code paths
     for (const o of objs) for (let i = 0; i < 3; i++) { tsbpfCycle(o.bytes, true); tsbpfCycle(o.bytes, false); }
     for (let p = 0; p < args.passes; p++) {
       objs.forEach((o, k) => {
+        const [kv, kn] = [keeper(), keeper()];
         for (let i = 0; i < args.runs; i++) {
-          const [open, both] = tsbpfCycle(o.bytes, true);
+          const [open, both] = tsbpfCycle(o.bytes, true, kv);
           s[k].open.push(open);
           s[k].load.push(both);
-          s[k].noVerify.push(tsbpfCycle(o.bytes, false)[1]);
+          s[k].noVerify.push(tsbpfCycle(o.bytes, false, kn)[1]);
+          s[k].cached.push(tsbpfCycle(o.bytes, false)[1]);
         }
+        for (const c of [...kv.colls, ...kn.colls]) c.close();
         const l = libbpfRun(harness, o.path, args.runs);
         if (typeof l === 'string') s[k].skip = l;
         else [s[k].lOpen, s[k].lLoad] = [[...s[k].lOpen, l[0]], [...s[k].lLoad, l[1]]];
@@ -118,6 +137,7 @@ function measure(args: Args): Row[] {
       open: median(s[k].open),
       load: median(s[k].load),
       loadNoVerify: median(s[k].noVerify),
+      loadCached: median(s[k].cached),
       ...(s[k].skip ? { libbpfSkip: s[k].skip } : { libbpfOpen: median(s[k].lOpen), libbpfLoad: median(s[k].lLoad) }),
     }));
   } finally {
@@ -128,8 +148,9 @@ function measure(args: Args): Row[] {
 const ms = (x: number | undefined): string => (x === undefined ? '-' : x < 1 ? x.toFixed(3) : x < 100 ? x.toFixed(2) : x.toFixed(0));
 
 function format(rows: Row[], args: Args): string {
-  const head = ['object', 'insns', 'tsbpf open', 'tsbpf open+load', 'tsbpf open+load (verify: false)', 'libbpf open', 'libbpf open+load', 'tsbpf/libbpf', 'tsbpf/libbpf (verify: false)'];
-  const lines = rows.map((r) => [r.name, String(r.insns), ms(r.open), ms(r.load), ms(r.loadNoVerify), ms(r.libbpfOpen), ms(r.libbpfLoad),
+  const head = ['object', 'insns', 'tsbpf open', 'tsbpf open+load', 'tsbpf open+load (verify: false)', 'tsbpf (verify: false, JIT cache hit)',
+    'libbpf open', 'libbpf open+load', 'tsbpf/libbpf', 'tsbpf/libbpf (verify: false)'];
+  const lines = rows.map((r) => [r.name, String(r.insns), ms(r.open), ms(r.load), ms(r.loadNoVerify), ms(r.loadCached), ms(r.libbpfOpen), ms(r.libbpfLoad),
     r.libbpfLoad ? `${(r.load / r.libbpfLoad).toFixed(2)}x` : '-', r.libbpfLoad ? `${(r.loadNoVerify / r.libbpfLoad).toFixed(2)}x` : '-']);
   const skips = rows.filter((r) => r.libbpfSkip).map((r) => `libbpf skipped for ${r.name}: ${r.libbpfSkip}\n`).join('');
   return `Loader: open + load, median ms of ${args.passes} passes x ${args.runs} runs (libbpf: median of per-pass medians)\n\n` +
