@@ -47,6 +47,7 @@ export function alu(v: Verifier, st: VState, i: Insn): void {
   const src = x ? v.readReg(st, i.src) : scalarReg(is64 ? known(BigInt(i.imm)) : known(BigInt(i.imm >>> 0)));
   const dst = v.readReg(st, i.dst);
   if (isPointer(dst) || isPointer(src)) {
+    v.prec.note(st.pc, (1 << i.dst) | (x ? 1 << i.src : 0)); // the scalar operand's range matters
     v.setReg(st, i.dst, pointerAlu(v, i, is64, op, dst, src));
     return;
   }

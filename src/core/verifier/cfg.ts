@@ -180,7 +180,7 @@ const ALL_ARGS = 0b111110;
 const CALLER_SAVED = 0b111111;
 
 /** useDef gives the registers an instruction reads and writes (bit masks). */
-function useDef(i: Insn): [number, number] {
+export function useDef(i: Insn): [number, number] {
   const b = (r: number): number => 1 << r;
   const cls = o.BPF_CLASS(i.code);
   const x = o.BPF_SRC(i.code) === o.BPF_X;

@@ -41,11 +41,16 @@ export function condJump(v: Verifier, st: VState, i: Insn, pc: number): number |
   const fall = pc + 1;
   if (!is32 && (op === o.BPF_JEQ || op === o.BPF_JNE)) {
     const nullCheck = dst.nullable && isKnownZero(src) ? dst : src.nullable && isKnownZero(dst) ? src : null;
+    if (nullCheck) v.prec.note(pc, (1 << i.dst) | (x ? 1 << i.src : 0));
     if (nullCheck) return nullBranch(v, st, nullCheck, op === o.BPF_JEQ, target, fall, pc);
   }
+  const used = (1 << i.dst) | (x ? 1 << i.src : 0);
   if (isPointer(dst) || isPointer(src)) return pointerBranch(v, st, i, dst, src, is32, target, fall);
   const taken = branchTaken(dst.s, src.s, op, is32);
-  if (taken !== null) return taken ? target : fall;
+  if (taken !== null) {
+    v.prec.note(pc, used); // the outcome depends on the values: they must be compared precisely
+    return taken ? target : fall;
+  }
   const jumped = copyState(st);
   const okJump = applyRefine(jumped, i, x, dst, src, op, is32);
   const okFall = applyRefine(st, i, x, dst, src, op === o.BPF_JSET ? JSET_FALSE : negateOp(op), is32);
@@ -53,6 +58,7 @@ export function condJump(v: Verifier, st: VState, i: Insn, pc: number): number |
     v.push(jumped, target, pc);
     return fall;
   }
+  v.prec.note(pc, used);
   if (okFall) return fall;
   if (okJump) {
     v.replace(st, jumped);
@@ -104,6 +110,7 @@ function pointerBranch(v: Verifier, st: VState, i: Insn, dst: Reg, src: Reg, is3
   const nonNull = (p: Reg, z: Reg): boolean => !p.nullable && isKnownZero(z) && (p.type === RegType.PTR_TO_MAP_VALUE
     || p.type === RegType.PTR_TO_MAP_KEY || p.type === RegType.PTR_TO_MEM);
   if (!is32 && (op === o.BPF_JEQ || op === o.BPF_JNE) && (nonNull(dst, src) || nonNull(src, dst))) {
+    v.prec.note(fall - 1, (1 << i.dst) | (o.BPF_SRC(i.code) === o.BPF_X ? 1 << i.src : 0));
     return op === o.BPF_JEQ ? fall : target;
   }
   const jumped = copyState(st);

@@ -7,6 +7,9 @@
 import { STACK_FRAME_SIZE } from '../isa/opcodes.js';
 import { NOT_INIT_REG, RegType, type Reg } from './reg.js';
 import { same, within } from './scalar.js';
+import type { Rel } from './precision.js';
+
+const ALL_SLOTS = (1n << 64n) - 1n;
 
 /** Kinds of stack bytes (the kernel's STACK_INVALID / STACK_MISC / STACK_ZERO / STACK_SPILL). */
 export const STACK_INVALID = 0, STACK_MISC = 1, STACK_ZERO = 2, STACK_SPILL = 3;
@@ -108,11 +111,13 @@ class IdMap {
   }
 }
 
-function regsafe(o: Reg, c: Reg, ids: IdMap, exact: boolean): boolean {
+function regsafe(o: Reg, c: Reg, ids: IdMap, exact: boolean, precise = true): boolean {
   if (o === c && o.id === 0 && o.ref === 0) return true;
   if (!exact && o.type === RegType.NOT_INIT) return true;
   if (o.type !== c.type || o.nullable !== c.nullable || o.ringbuf !== c.ringbuf) return false;
   if (o.type === RegType.NOT_INIT) return true;
+  // a scalar whose value cannot matter any more only needs to be a scalar with the same links
+  if (!exact && !precise && o.type === RegType.SCALAR) return ids.check(o.id, c.id);
   const sOk = exact ? same(o.s, c.s) : within(o.s, c.s);
   if (!sOk || !ids.check(o.id, c.id)) return false;
   if (o.type === RegType.SCALAR) return true;
@@ -121,7 +126,7 @@ function regsafe(o: Reg, c: Reg, ids: IdMap, exact: boolean): boolean {
   return o.ref === 0 ? c.ref === 0 : ids.check(o.ref, c.ref);
 }
 
-function stacksafe(o: Frame, c: Frame, ids: IdMap, exact: boolean): boolean {
+function stacksafe(o: Frame, c: Frame, ids: IdMap, exact: boolean, slots: bigint): boolean {
   for (let i = 0; i < o.stype.length; i++) {
     const a = o.stype[i], b = c.stype[i];
     if (exact) {
@@ -135,7 +140,8 @@ function stacksafe(o: Frame, c: Frame, ids: IdMap, exact: boolean): boolean {
     } else if (a !== b) return false;
     if (a === STACK_SPILL && (i & 7) === 0) {
       const so = o.spills[i >> 3], sc = c.spills[i >> 3];
-      if (!so || !sc || o.spillSize[i >> 3] !== c.spillSize[i >> 3] || !regsafe(so, sc, ids, exact)) return false;
+      const precise = ((slots >> BigInt(i >> 3)) & 1n) === 1n;
+      if (!so || !sc || o.spillSize[i >> 3] !== c.spillSize[i >> 3] || !regsafe(so, sc, ids, exact, precise)) return false;
     }
   }
   return true;
@@ -147,9 +153,10 @@ export type LiveFn = (pc: number) => number;
 /**
  * statesEqual tells whether the fully explored state `o` covers `c` (every register and
  * stack byte that matters in `o` is at least as general as in `c`), or with `exact`
- * whether they are identical (infinite-loop detection).
+ * whether they are identical (infinite-loop detection). `rel` says which scalars of the
+ * innermost frame matter (precision.ts); without it all do.
  */
-export function statesEqual(o: VState, c: VState, live: LiveFn, exact: boolean): boolean {
+export function statesEqual(o: VState, c: VState, live: LiveFn, exact: boolean, rel?: Rel): boolean {
   if (o.frames.length !== c.frames.length || o.refs.length !== c.refs.length) return false;
   if ((o.lock === null) !== (c.lock === null)) return false;
   if (o.lock && c.lock && (o.lock.mapFd !== c.lock.mapFd || o.lock.off !== c.lock.off)) return false;
@@ -159,10 +166,11 @@ export function statesEqual(o: VState, c: VState, live: LiveFn, exact: boolean):
     if (fo.callsite !== fc.callsite) return false;
     const top = k === o.frames.length - 1;
     const mask = top ? live(c.pc) : live(o.frames[k + 1].callsite + 1) & 0b1111000000;
+    const precRegs = top && rel ? rel.regs : 0x3ff;
     for (let r = 0; r < 10; r++) {
-      if (mask & (1 << r) && !regsafe(fo.regs[r], fc.regs[r], ids, exact)) return false;
+      if (mask & (1 << r) && !regsafe(fo.regs[r], fc.regs[r], ids, exact, (precRegs & (1 << r)) !== 0)) return false;
     }
-    if (!stacksafe(fo, fc, ids, exact)) return false;
+    if (!stacksafe(fo, fc, ids, exact, top && rel ? rel.slots : ALL_SLOTS)) return false;
   }
   for (let i = 0; i < o.refs.length; i++) if (!ids.check(o.refs[i].id, c.refs[i].id)) return false;
   return true;

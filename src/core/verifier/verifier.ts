@@ -11,6 +11,7 @@ import * as o from '../isa/opcodes.js';
 import { alu, RAW_LEN_ID } from './alu.js';
 import { exit, helperCall, pseudoCall } from './call.js';
 import { buildCfg, checkStackChains, type Cfg } from './cfg.js';
+import { Precision } from './precision.js';
 import { reject, Reject } from './codes.js';
 import { progTypeInfo, type ProgType, type ProgTypeInfo } from './ctx.js';
 import { condJump } from './jmp.js';
@@ -57,6 +58,8 @@ export class Verifier {
   readonly info: ProgTypeInfo;
   readonly progType: ProgType;
   readonly log: Log;
+  /** which scalars matter when comparing states */
+  readonly prec: Precision;
   private readonly pending: VState[] = [];
   private readonly explored = new Map<number, Explored>();
   private idGen = RAW_LEN_ID;
@@ -74,6 +77,7 @@ export class Verifier {
     this.info = progTypeInfo(conf.progType);
     this.log = new Log(conf.logLevel);
     this.cfg = buildCfg(prog);
+    this.prec = new Precision(prog, this.cfg);
   }
 
   /** newId returns a fresh id for linking registers. */
@@ -101,6 +105,7 @@ export class Verifier {
 
   /** push queues another path starting at `pc` (state `s` must be a copy). */
   push(s: VState, pc: number, from: number): void {
+    this.prec.edge(from, pc);
     s.pc = pc;
     s.from = from;
     if (s.parent) s.parent.branches++;
@@ -220,10 +225,12 @@ export class Verifier {
 
   /** covered tells whether a completed state covers `st`; states that rarely help are evicted. */
   private covered(done: Checkpoint[], st: VState): boolean {
-    const live = (pc: number): number => this.cfg.liveIn[pc];
+    if (done.length === 0) return false;
+    const live = (pc: number): number => this.prec.liveAt(pc);
+    const rel = this.prec.at(st.pc);
     for (let k = 0; k < done.length; k++) {
       const cp = done[k];
-      if (statesEqual(cp.state, st, live, false)) {
+      if (statesEqual(cp.state, st, live, false, rel)) {
         cp.hit++;
         return true;
       }
@@ -248,6 +255,7 @@ export class Verifier {
       this.log.add(changed ? `${insnLine(this.prog, pc)} ; ${changed}` : insnLine(this.prog, pc));
     }
     if (next === null) return false;
+    this.prec.edge(pc, next);
     st.pc = next;
     return true;
   }
