@@ -56,3 +56,14 @@ test('errors without an instruction (whole-program checks) and at level 0 have n
 test('every rejection code has a description', () => {
   for (const [code, text] of Object.entries(REJECT_CODES)) assert.ok(text.length > 10, code);
 });
+
+test('pruning ignores scalars whose value cannot matter, but not those that do', () => {
+  const join = (use: string): string => `call 7\n if r0 == 0 goto +2\n r6 = 1\n goto +1\n r6 = 2\n r1 = 0\n r1 += 1\n r1 += 2\n ${use}`;
+  // r6 only becomes the return value: the second path is pruned at the join (insn 5)
+  const free = verify(assemble(join('r0 = r6\n exit')), { logLevel: 2 });
+  assert.match(free.log, /^5: safe$/m);
+  // r6 is added to a stack pointer: its value matters, both paths are explored to the end
+  const used = verify(assemble(join('*(u64 *)(r10 - 16) = 0\n r2 = r10\n r2 += -16\n r2 += r6\n r0 = *(u8 *)(r2 + 0)\n exit')), { logLevel: 2 });
+  assert.doesNotMatch(used.log, /^5: safe$/m);
+  assert.ok(used.stats.insnsProcessed > free.stats.insnsProcessed);
+});
