@@ -59,6 +59,23 @@ export function innerHeader(space: AddressSpace, hdr: number, slot: number): num
   return u32At(space, u32At(space, block + RB_TABLE) + id * 4);
 }
 
+/** InnerTemplate is the inner map template of a map of maps (kernel: inner_map_meta). */
+export interface InnerTemplate {
+  mapType: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  mapFlags: number;
+}
+
+/** innerTemplate reads the inner map template of the map of maps at `hdr`. */
+export function innerTemplate(space: AddressSpace, hdr: number): InnerTemplate {
+  return {
+    mapType: u32At(space, hdr + MIM_TYPE), keySize: u32At(space, hdr + MIM_KEY), valueSize: u32At(space, hdr + MIM_VALUE),
+    maxEntries: u32At(space, hdr + MIM_MAX), mapFlags: u32At(space, hdr + MIM_FLAGS),
+  };
+}
+
 /** innerCompatible is bpf_map_meta_equal: type, sizes, flags and (without BPF_F_INNER_MAP) max_entries. */
 export function innerCompatible(space: AddressSpace, outer: number, inner: number): boolean {
   const same = (a: number, b: number): boolean => u32At(space, outer + a) === u32At(space, inner + b);

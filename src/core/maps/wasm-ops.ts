@@ -11,6 +11,7 @@ import {
   H_KSTRIDE, H_MAX_ENTRIES, H_NBUCKETS, H_NCPUS, H_NEXT, H_TYPE, H_VALUES, H_VALUE_SIZE,
 } from './layout.js';
 import { isArrayT, isHashT } from './wasm-lib.js';
+import { EXT_TYPE_MASK } from './ext.js';
 import { I32, type MRT, Op, field, load32, lock, memCopy, newCode, readLoop, retErr, store32, unlock } from './wasm-util.js';
 
 const PARAMS = 6;
@@ -26,12 +27,11 @@ function prologue(c: Code, m: MRT, hdr: number, key: number): void {
 /** genLookup: r0 = address of the running CPU's value slot of key r2 in map r1, or 0. */
 export function genLookup(m: MRT): Code {
   const c = newCode(PARAMS);
-  const hdr = c.local(I32), key = c.local(I32), v = c.local(I32), seq = c.local(I32);
+  const hdr = c.local(I32), key = c.local(I32), v = c.local(I32), seq = c.local(I32), t = c.local(I32);
   prologue(c, m, hdr, key);
-  // LPM tries: the TypeScript lookup (the prefix index is a JavaScript structure)
-  field(c, hdr, H_TYPE).i32(BPF_MAP_TYPE_LPM_TRIE).op(Op.i32_eq).if();
-  c.i32(2).get(hdr).get(key).i32(0).i32(0).call(m.lru).op(Op.return);
-  c.end();
+  // LPM tries (the prefix index is a JavaScript structure) and extension types: TypeScript
+  field(c, hdr, H_TYPE).set(t);
+  jsCall(c, m, t, JS_LOOKUP, 2, hdr, key, -1, -1);
   readLoop(c, m, hdr, seq, () => {
     c.get(hdr).get(key).call(m.elem).set(v);
     c.get(v).if();
@@ -53,14 +53,22 @@ function markLru(c: Code, hdr: number, v: number): void {
   c.end();
 }
 
-/** lruCall: LRU maps (type in local `t`) go to the TypeScript operation `op` through the `lru` import. */
-function lruCall(c: Code, m: MRT, t: number, op: number, hdr: number, key: number, val: number, f: number): void {
-  c.get(t).i32(BPF_MAP_TYPE_LRU_HASH).op(Op.i32_eq).get(t).i32(BPF_MAP_TYPE_LRU_PERCPU_HASH).op(Op.i32_eq).op(Op.i32_or);
-  c.get(t).i32(BPF_MAP_TYPE_LPM_TRIE).op(Op.i32_eq).op(Op.i32_or).if();
+/** Type masks (bit t = type t, all types below 32) of the maps whose operations run in TypeScript. */
+const JS_LOOKUP = (1 << BPF_MAP_TYPE_LPM_TRIE) | EXT_TYPE_MASK;
+const JS_WRITE = JS_LOOKUP | (1 << BPF_MAP_TYPE_LRU_HASH) | (1 << BPF_MAP_TYPE_LRU_PERCPU_HASH);
+
+/**
+ * jsCall: maps whose type (local `t`) is in `mask` go to the TypeScript operation `op` through
+ * the `js` import (LRU lists, the LPM index and the extension types live there), returning its result.
+ */
+function jsCall(c: Code, m: MRT, t: number, mask: number, op: number, hdr: number, key: number, val: number, f: number): void {
+  c.get(t).i32(32).op(Op.i32_lt_u).if();
+  c.i32(mask).get(t).op(Op.i32_shr_u).i32(1).op(Op.i32_and).if();
   c.i32(op).get(hdr).get(key);
   if (val < 0) c.i32(0).i32(0);
   else c.get(val).get(f);
-  c.call(m.lru).op(Op.return);
+  c.get(INSN).call(m.js).op(Op.return);
+  c.end();
   c.end();
 }
 
@@ -74,10 +82,10 @@ export function genUpdate(m: MRT): Code {
   c.get(2).op(Op.i32_wrap_i64).set(val);
   // flags >= 2^32 behave as 0xffffffff (invalid), like flags32() in helpers.ts
   c.i32(-1).get(3).op(Op.i32_wrap_i64).get(3).i64(0x100000000n).op(Op.i64_ge_u).op(Op.select).set(f);
+  field(c, hdr, H_TYPE); c.set(t);
+  jsCall(c, m, t, JS_WRITE, 0, hdr, key, val, f);
   c.get(f).i32(BPF_F_LOCK).op(Op.i32_and).if(); retErr(c, EINVAL); c.end();
   c.get(f).i32(2).op(Op.i32_gt_u).if(); retErr(c, EINVAL); c.end();
-  field(c, hdr, H_TYPE); c.set(t);
-  lruCall(c, m, t, 0, hdr, key, val, f);
   isArrayT(c, t); c.if();
   c.get(key); load32(c); c.tee(i); field(c, hdr, H_MAX_ENTRIES); c.op(Op.i32_ge_u).if(); retErr(c, E2BIG); c.end();
   c.get(f).i32(1).op(Op.i32_and).if(); retErr(c, EEXIST); c.end();
@@ -144,7 +152,7 @@ export function genDelete(m: MRT): Code {
   const e = c.local(I32), i = c.local(I32), nx = c.local(I32);
   prologue(c, m, hdr, key);
   field(c, hdr, H_TYPE); c.set(t);
-  lruCall(c, m, t, 1, hdr, key, -1, -1);
+  jsCall(c, m, t, JS_WRITE, 1, hdr, key, -1, -1);
   isHashT(c, t); c.op(Op.i32_eqz).if(); retErr(c, EINVAL); c.end();
   c.get(key); field(c, hdr, H_KEY_SIZE); c.call(m.hash).set(h);
   lock(c, m, hdr);

@@ -11,8 +11,11 @@ export { I32, I64, Op };
 /** MRT are the indices the map runtime's functions refer to. */
 export interface MRT {
   fault: number;
-  /** import (op, hdr, key, val, flags) -> i64: LRU update (op 0) / delete (op 1) in TypeScript */
-  lru: number;
+  /**
+   * import (op, hdr, key, val, flags, insn) -> i64: the TypeScript update (op 0), delete (op 1)
+   * or lookup (op 2) for the types the module leaves to TypeScript (LRU, LPM, extension types)
+   */
+  js: number;
   gStackBase: number;
   gCb: number;
   gCpu: number;

@@ -8,7 +8,7 @@
  * BpfError); globals env.stackBase, env.cb (the context's JIT control block: regions of the
  * current run), env.cpu, env.checked, env.block (the runtime block, see layout.ts).
  */
-import { BpfError } from '../errors.js';
+import { BpfError, isBpfError } from '../errors.js';
 import type { WasmHelperFactory } from '../helpers/registry.js';
 import { ModuleBuilder } from '../jit/wasm/encoder.js';
 import { contextRuntime } from '../jit/runtime.js';
@@ -28,10 +28,10 @@ export function buildMapRuntime(shared: boolean): Uint8Array {
   const mb = new ModuleBuilder();
   mb.importMemory({ module: 'env', name: 'memory', minPages: 0, maxPages: shared ? 65536 : undefined, shared });
   const fault = mb.importFunc('env', 'fault', [I32, I32, I64, I32], []);
-  const lru = mb.importFunc('env', 'lru', [I32, I32, I32, I32, I32], [I64]);
+  const js = mb.importFunc('env', 'js', [I32, I32, I32, I32, I32, I32], [I64]);
   const g = (name: string): number => mb.importGlobal('env', name, I32);
   const m: MRT = {
-    fault, lru, gStackBase: g('stackBase'), gCb: g('cb'), gCpu: g('cpu'), gChecked: g('checked'), gBlock: g('block'),
+    fault, js, gStackBase: g('stackBase'), gCb: g('cb'), gCpu: g('cpu'), gChecked: g('checked'), gBlock: g('block'),
     hash: mb.declareFunc([I32, I32], [I32]),
     keyeq: mb.declareFunc([I32, I32, I32], [I32]),
     check: mb.declareFunc([I64, I32, I32, I32], []),
@@ -86,6 +86,17 @@ function faultError(kind: number, insn: number, addr: bigint, len: number): BpfE
   }
 }
 
+/** jsOp runs operation `op` (0 update, 1 delete, 2 lookup) of the `js` import; faults name `insn`. */
+function jsOp(space: AddressSpace, cpu: number, op: number, hdr: number, key: number, val: number, flags: number, insn: number): bigint {
+  try {
+    if (op === 0) return BigInt.asUintN(64, BigInt(updateElem(space, hdr, key, val, flags, cpu)));
+    if (op === 1) return BigInt.asUintN(64, BigInt(deleteElem(space, hdr, key)));
+    return BigInt(lookupElem(space, hdr, key, cpu));
+  } catch (e) {
+    throw isBpfError(e) ? e.withContext({ insn }) : e;
+  }
+}
+
 /** MapRuntimeHost is what an instance needs from its owner: memory and the runtime block. */
 export interface MapRuntimeHost {
   readonly space: AddressSpace;
@@ -109,10 +120,9 @@ export function mapRuntimeInstance(host: MapRuntimeHost, ctx: VmContext, checked
       fault: (kind: number, insn: number, addr: bigint, len: number) => {
         throw faultError(kind, insn, addr, len);
       },
-      // LRU updates and deletes walk the LRU lists: they run the TypeScript operations
-      lru: (op: number, hdr: number, key: number, val: number, flags: number) =>
-        BigInt(op === 0 ? updateElem(host.space, hdr >>> 0, key >>> 0, val >>> 0, flags >>> 0, ctx.cpu)
-          : op === 1 ? deleteElem(host.space, hdr >>> 0, key >>> 0) : lookupElem(host.space, hdr >>> 0, key >>> 0, ctx.cpu)),
+      // LRU and LPM writes, LPM lookups and the extension types run the TypeScript operations
+      js: (op: number, hdr: number, key: number, val: number, flags: number, insn: number) =>
+        jsOp(host.space, ctx.cpu, op, hdr >>> 0, key >>> 0, val >>> 0, flags >>> 0, insn),
       stackBase: gl(ctx.stack.base), cb: gl(contextRuntime(ctx).cb), cpu: gl(ctx.cpu), checked: gl(checked ? 1 : 0),
       block: gl(host.table.block),
     };

@@ -1,15 +1,15 @@
 /**
  * Helpers for the extension map types, registered by every Runtime: bpf_redirect_map
  * (runtime per-CPU redirect words), map_push_elem / map_peek_elem on bloom filters (queue and
- * stack keep their own), and the JIT's map helpers routed through the extension dispatcher.
+ * stack keep their own). The JIT's map helpers (the Wasm map runtime) hand the extension
+ * types to the TypeScript operations themselves.
  */
 import { BpfError } from '../errors.js';
 import { BPF_FUNC } from '../helpers/ids.js';
 import type { HelperFn } from '../helpers/registry.js';
-import { BPF_MAP_TYPE_BLOOM_FILTER, isExtType } from '../maps/ext.js';
+import { BPF_MAP_TYPE_BLOOM_FILTER } from '../maps/ext.js';
 import { bloomPeek, bloomPush } from '../maps/bloom.js';
 import { H_TYPE, H_VALUE_SIZE } from '../maps/layout.js';
-import { extMapHelper } from '../maps/wasm-ext.js';
 import { helperPointer, mapPointer } from './helpers.js';
 import { registerRedirectMap } from './redirect.js';
 import { registerCallbackHelpers } from './callbacks.js';
@@ -45,11 +45,6 @@ export function registerExtHelpers(rt: Runtime): void {
     if (hdr === 0) return call(peek, 'map_peek_elem', m, v, r3, r4, r5, env);
     return neg(bloomPeek(space, hdr, helperPointer(env, v, vsize(hdr), false)));
   });
-  const host = { space, hasExtMaps: () => rt.maps().some((x) => isExtType(x.mapType)) };
-  for (const id of [BPF_FUNC.map_lookup_elem, BPF_FUNC.map_update_elem, BPF_FUNC.map_delete_elem]) {
-    const impl = h.get(id);
-    if (impl?.wasm) h.register(id, impl.fn, extMapHelper(host, id, impl.fn, impl.wasm));
-  }
 }
 
 function call(prev: HelperFn | undefined, name: string, ...a: Parameters<HelperFn>): bigint {

@@ -8,7 +8,8 @@ import type { ObjectSpec, ProgramSpec } from '../elf/spec.js';
 import type { Btf } from '../btf/index.js';
 import { BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE } from '../isa/opcodes.js';
 import type { Insn } from '../isa/instruction.js';
-import { verify, PROG_TYPES as VERIFIER_TYPES, type ProgType as VerifierProgType } from '../verifier/index.js';
+import { verify, PROG_TYPES as VERIFIER_TYPES, type MapInfo, type ProgType as VerifierProgType } from '../verifier/index.js';
+import { innerTemplate } from '../maps/map-in-map.js';
 import { applyCoreRelos } from './object-core.js';
 import type { Runtime } from './runtime.js';
 
@@ -68,7 +69,12 @@ export function verifierHook(o: VerifierHookOptions = {}): VerifyHook {
     const maps = (fd: number) => {
       try {
         const m = rt.map(fd);
-        return { type: m.mapType, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries };
+        const info: MapInfo = { type: m.mapType, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries };
+        if (m.mapType === 12 || m.mapType === 13) {
+          const t = innerTemplate(rt.space, m.hdr);
+          info.inner = { type: t.mapType, keySize: t.keySize, valueSize: t.valueSize, maxEntries: t.maxEntries };
+        }
+        return info;
       } catch {
         return undefined;
       }
