@@ -3,18 +3,6 @@
  * command handler; every error is printed as "Error: ..." with a non-zero exit, never a crash.
  */
 import { isBpfError } from '../core/errors.js';
-import { asmCommand, disasmCommand } from './commands/asm.js';
-import { conformancePlugin } from './commands/conformance.js';
-import { progCommand } from './commands/prog.js';
-import { demoCommand } from './commands/demo.js';
-import { btfCommand } from './commands/btf.js';
-import { cbpfCommand } from './commands/cbpf.js';
-import { pcapCommand } from './commands/pcap.js';
-import { switchCommand } from './commands/switch.js';
-import { pktgenCommand } from './commands/pktgen.js';
-import { mapCommand } from './commands/map.js';
-import { benchCommand } from './commands/bench.js';
-import { traceCommand } from './commands/trace.js';
 import { processIo, type CliIo, type CommandHandler } from './io.js';
 
 const HELP = `Usage: tsbpf COMMAND ...
@@ -46,20 +34,25 @@ Commands:
   help                              this text
 `;
 
+/** lazy imports one command module on first use, so starting the CLI loads only what runs. */
+function lazy(load: () => Promise<Record<string, unknown>>, name: string): CommandHandler {
+  return async (argv, io) => ((await load())[name] as CommandHandler)(argv, io);
+}
+
 const COMMANDS: Record<string, CommandHandler> = {
-  asm: asmCommand,
-  disasm: disasmCommand,
-  prog: progCommand,
-  map: mapCommand,
-  bench: benchCommand,
-  trace: traceCommand,
-  'conformance-plugin': conformancePlugin,
-  demo: demoCommand,
-  btf: btfCommand,
-  cbpf: cbpfCommand,
-  pcap: pcapCommand,
-  switch: switchCommand,
-  pktgen: pktgenCommand,
+  asm: lazy(() => import('./commands/asm.js'), 'asmCommand'),
+  disasm: lazy(() => import('./commands/asm.js'), 'disasmCommand'),
+  prog: lazy(() => import('./commands/prog.js'), 'progCommand'),
+  map: lazy(() => import('./commands/map.js'), 'mapCommand'),
+  btf: lazy(() => import('./commands/btf.js'), 'btfCommand'),
+  cbpf: lazy(() => import('./commands/cbpf.js'), 'cbpfCommand'),
+  pcap: lazy(() => import('./commands/pcap.js'), 'pcapCommand'),
+  switch: lazy(() => import('./commands/switch.js'), 'switchCommand'),
+  pktgen: lazy(() => import('./commands/pktgen.js'), 'pktgenCommand'),
+  bench: lazy(() => import('./commands/bench.js'), 'benchCommand'),
+  trace: lazy(() => import('./commands/trace.js'), 'traceCommand'),
+  'conformance-plugin': lazy(() => import('./commands/conformance.js'), 'conformancePlugin'),
+  demo: lazy(() => import('./commands/demo.js'), 'demoCommand'),
 };
 
 /** registerCommand adds a command handler (used to plug in commands from other parts). */
