@@ -9,7 +9,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseObject } from '../src/core/elf/index.js';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { encode } from '../src/core/isa/index.js';
 import { jit } from '../src/core/jit/index.js';
@@ -166,8 +168,41 @@ async function workersSection(): Promise<Array<{ workers: number; mpps: number; 
   return out;
 }
 
+/**
+ * measureKernelLive runs bench/switch-live.ts in a private namespace (lo = ingress, veth
+ * v0 = ifindex 2 = "port 1", its peer v1 dropping with xdp_drop.o) for the kernel's
+ * live-frames rates; returns ns per frame by program name, or why not.
+ */
+function measureKernelLive(names: string[]): Record<string, number | string> {
+  const ns = `tsbpf-live-${process.pid}`;
+  const sh = (...a: string[]) => execFileSync(a[0], a.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (process.getuid?.() !== 0) return Object.fromEntries(names.map((n) => [n, 'not root']));
+  try {
+    sh('ip', 'netns', 'add', ns);
+    sh('ip', '-n', ns, 'link', 'set', 'lo', 'up');
+    // the peer is created first and gets the lower ifindex: v0 = 2
+    sh('ip', '-n', ns, 'link', 'add', 'v1', 'type', 'veth', 'peer', 'name', 'v0');
+    for (const d of ['v0', 'v1']) sh('ip', '-n', ns, 'link', 'set', d, 'up');
+    sh('ip', '-n', ns, 'link', 'set', 'dev', 'v1', 'xdp', 'obj', join('examples', 'switch', 'xdp_drop.o'), 'sec', 'xdp');
+    const v0 = sh('ip', '-n', ns, '-o', 'link', 'show', 'v0').split(':')[0].trim();
+    const script = join(dirname(fileURLToPath(import.meta.url)), 'switch-live.js');
+    return JSON.parse(sh('ip', 'netns', 'exec', ns, process.execPath, script, v0, ...names).trim()) as Record<string, number | string>;
+  } catch (e) {
+    const msg = ((e as { stderr?: string }).stderr ?? (e as Error).message).trim().split('\n')[0];
+    return Object.fromEntries(names.map((n) => [n, msg]));
+  } finally {
+    try {
+      sh('ip', 'netns', 'del', ns);
+    } catch {
+      // nothing was created
+    }
+  }
+}
+
 async function main(): Promise<void> {
-  const rows = cases().map((c) => {
+  const all = cases();
+  const live = args.prog ? {} : measureKernelLive(all.map((c) => (c.name === 'vale_nologic' ? 'xdp_nologic' : c.name)));
+  const rows = all.map((c) => {
     // results: Mpps per CPU-second of this process (what a dedicated core does; the kernel's
     // test_run duration is in-kernel time too); wall: Mpps by the wall clock on this shared box
     const results: Record<string, number> = {}, wall: Record<string, number> = {};
@@ -177,7 +212,9 @@ async function main(): Promise<void> {
       wall[m.name] = r.wall;
     }
     const kernel = measureKernel(c);
-    return { program: c.name, kind: c.prog.kind, frameBytes: FRAME.length, results, wall, kernel };
+    const l = live[c.name === 'vale_nologic' ? 'xdp_nologic' : c.name];
+    const kernelLive = typeof l === 'number' ? { mpps: 1000 / l, ns: l } : { reason: l ?? 'not measured' };
+    return { program: c.name, kind: c.prog.kind, frameBytes: FRAME.length, results, wall, kernel, kernelLive };
   });
   const workers = await workersSection();
   if (args.json) {
@@ -190,14 +227,15 @@ async function main(): Promise<void> {
     `${TRIALS} trials, medians (Mpps = million frames per CPU-second of the process; ns = CPU time per frame; ` +
     `the last tsbpf column is the best mode by the wall clock)`);
   console.log('');
-  console.log(`| program | ${MODES.map((m) => `${m.name} Mpps (ns)`).join(' | ')} | best, wall clock Mpps | kernel XDP test_run Mpps (ns) | best/kernel |`);
-  console.log(`|---|${MODES.map(() => '---:').join('|')}|---:|---:|---:|`);
+  console.log(`| program | ${MODES.map((m) => `${m.name} Mpps (ns)`).join(' | ')} | best, wall clock Mpps | kernel XDP test_run Mpps (ns) | best/kernel | kernel live frames Mpps (ns) |`);
+  console.log(`|---|${MODES.map(() => '---:').join('|')}|---:|---:|---:|---:|`);
   for (const r of rows) {
     const cells = MODES.map((m) => `${r.results[m.name].toFixed(2)} (${(1000 / r.results[m.name]).toFixed(1)})`);
     const best = Math.max(...Object.values(r.results));
     const k = r.kernel.mpps !== undefined ? `${r.kernel.mpps.toFixed(2)} (${r.kernel.ns!.toFixed(1)})` : `- (${r.kernel.reason})`;
     const ratio = r.kernel.mpps !== undefined ? (best / r.kernel.mpps).toFixed(2) : '-';
-    console.log(`| ${r.program} | ${cells.join(' | ')} | ${Math.max(...Object.values(r.wall)).toFixed(2)} | ${k} | ${ratio} |`);
+    const kl = r.kernelLive.mpps !== undefined ? `${r.kernelLive.mpps.toFixed(2)} (${r.kernelLive.ns!.toFixed(0)})` : `- (${r.kernelLive.reason})`;
+    console.log(`| ${r.program} | ${cells.join(' | ')} | ${Math.max(...Object.values(r.wall)).toFixed(2)} | ${k} | ${ratio} | ${kl} |`);
   }
   console.log('');
   console.log(`Workers (worker_threads over one shared memory, RSS over 64 flows, ${args.prog ? 'the given program' : 'xdp_nologic'}, ` +
