@@ -97,6 +97,9 @@ const subprogs: Case[] = [
   bad('combined stack too large', 'STACK_TOO_LARGE', '*(u64 *)(r10 - 512) = 0\n call fn\n exit\nfn:\n *(u64 *)(r10 - 16) = 0\n r0 = 0\n exit'),
   ok('combined stack at limit', '*(u64 *)(r10 - 256) = 0\n call fn\n exit\nfn:\n *(u64 *)(r10 - 256) = 0\n r0 = 0\n exit'),
   bad('callee store stack ptr into caller', 'STACK_PTR_SPILL', '*(u64 *)(r10 - 8) = 0\n r1 = r10\n r1 += -8\n call fn\n exit\nfn:\n *(u64 *)(r1 + 0) = r10\n r0 = 0\n exit'),
+  bad('callee writes an unsafe offset into the caller stack on one path', 'STACK_OUT_OF_BOUNDS',
+    '*(u64 *)(r10 - 8) = 0\n *(u64 *)(r10 - 16) = 0\n r1 = r10\n r1 += -16\n call fn\n r3 = *(u64 *)(r10 - 16)\n r2 = r10\n r2 += -16\n r2 += r3\n r0 = *(u64 *)(r2 + 0)\n exit\n'
+    + 'fn:\n r6 = r1\n call 7\n if r0 == 0 goto +2\n r3 = 8\n goto +1\n r3 = 16\n *(u64 *)(r6 + 0) = r3\n r0 = 0\n exit'),
   bad('subprog R0 uninit', 'UNINIT_REG', 'call fn\n exit\nfn:\n exit'),
   ok('subprog may leave R0 unset', 'r6 = 7\n call fn\n r0 = r6\n exit\nfn:\n r7 = 0\n exit'),
 ];

@@ -183,7 +183,8 @@ export class Precision {
           slots |= i.dst === o.R10 ? slotBit(i.off) : ALL_SLOTS;
           break;
         }
-        const matters = i.dst === o.R10 ? (slots & slotBit(i.off)) !== 0n : slots !== 0n;
+        // outside the main function a pointer may lead to a caller's stack, where anything may matter
+        const matters = i.dst === o.R10 ? (slots & slotBit(i.off)) !== 0n : slots !== 0n || pc >= this.mainEnd;
         if (i.dst === o.R10 && o.BPF_SIZE(i.code) === o.BPF_DW) slots &= ~slotBit(i.off);
         if (matters) regs |= bit(i.src);
         break;
