@@ -3,11 +3,16 @@
  * ("key: .. value: ..", per-CPU "value (CPU 00): ..", "Found N elements", -j JSON with "0x.."
  * byte strings). MAP is `pinned PATH` (a map pinned by `prog load ... pinmaps DIR`, by name
  * from `prog run`, or by the object API) or `name NAME` (looked up under the pin root).
- * Updates and deletes are written back to the pin. Maps are printed as bytes (no BTF).
+ * Updates and deletes are written back to the pin. Maps whose pin carries BTF key/value types
+ * (loaded from an object built with -g) print `dump` and `lookup` through them as bpftool does:
+ * plain text is bpftool's pretty BTF JSON (no "Found" line), `-j` adds a "formatted" member;
+ * other maps print bytes.
  */
 import { basename } from 'node:path';
 import { cpus } from 'node:os';
 import { BpfError, isBpfError } from '../../core/errors.js';
+import { btfValue, JsonWriter, parseBtf, type Btf } from '../../core/btf/index.js';
+import type { MapMeta } from '../../core/runtime/pin.js';
 import { BPF_MAP_TYPE_PROG_ARRAY, isPerCpu, isQueueStack, round8 } from '../../core/maps/layout.js';
 import * as cmd from '../../core/runtime/commands.js';
 import { type MapInfo, Runtime } from '../../core/runtime/runtime.js';
@@ -26,7 +31,12 @@ interface Target {
   fd: number;
   info: MapInfo;
   sync(): void;
+  /** the map's BTF types, when it has a typed value */
+  btf: MapBtf | null;
 }
+
+/** MapBtf is a map's BTF with its key (0: none) and value type ids. */
+interface MapBtf { btf: Btf; key: number; value: number }
 
 /** mapCommand dispatches `tsbpf map SUBCOMMAND`. */
 export async function mapCommand(argv: string[], io: CliIo): Promise<number> {
@@ -71,7 +81,18 @@ function openTarget(args: string[]): { target: Target; rest: string[] } {
   } else throw new BpfError('EINVAL', `MAP must be "pinned PATH" or "name NAME", not "${kind}"`);
   // per-CPU values have one slot per CPU of this machine, as the pinning runtime had
   const p = openPinned(path, new Runtime({ cpus: cpus().length || 1 }));
-  return { target: { rt: p.rt, fd: p.fd, info: p.info, sync: p.sync }, rest };
+  return { target: { rt: p.rt, fd: p.fd, info: p.info, sync: p.sync, btf: mapBtf(p.meta) }, rest };
+}
+
+// mapBtf parses a pinned map's BTF; BTF that does not parse leaves the map printed as bytes.
+function mapBtf(meta: MapMeta): MapBtf | null {
+  if (!meta.btf || !meta.btfValueTypeId) return null;
+  try {
+    return { btf: parseBtf(meta.btf), key: meta.btfKeyTypeId, value: meta.btfValueTypeId };
+  } catch (e) {
+    if (isBpfError(e)) return null;
+    throw e;
+  }
 }
 
 /** parseBytes reads bpftool's BYTES (C-notation numbers, or all hex after "hex"). */
@@ -149,6 +170,45 @@ function jsonEntry(t: Target, key: Uint8Array, value: Uint8Array): unknown {
   };
 }
 
+/** btfEntry writes one entry through BTF as bpftool's do_dump_btf: key (if typed), value or per-CPU values. */
+function btfEntry(w: JsonWriter, t: Target, b: MapBtf, key: Uint8Array, value: Uint8Array, plain: boolean): void {
+  const show = (id: number, bytes: Uint8Array) => btfValue(b.btf, id, bytes, b.btf.littleEndian, plain);
+  w.begin('{');
+  if (b.key) w.name('key').value(show(b.key, key));
+  if (!isPerCpu(t.info.mapType)) w.name('value').value(show(b.value, value));
+  else {
+    const step = round8(t.info.valueSize);
+    w.name('values').begin('[');
+    for (let c = 0; c < ncpus(t); c++) {
+      w.begin('{').name('cpu').raw(String(c)).name('value').value(show(b.value, value.subarray(c * step, c * step + t.info.valueSize))).end('}');
+    }
+    w.end(']');
+  }
+  w.end('}');
+}
+
+/** jsonBtfEntry is bpftool's print_entry_json for a map with BTF: bytes, then "formatted". */
+function jsonBtfEntry(w: JsonWriter, t: Target, b: MapBtf, key: Uint8Array, value: Uint8Array): void {
+  const plain = jsonEntry(t, key, value) as Record<string, unknown>;
+  w.begin('{');
+  for (const [k, v] of Object.entries(plain)) w.name(k).raw(JSON.stringify(v));
+  w.name('formatted');
+  btfEntry(w, t, b, key, value, false);
+  w.end('}');
+}
+
+/** printBtf prints entries through BTF: a list (dump) or one object (lookup). */
+function printBtf(t: Target, b: MapBtf, all: Array<[Uint8Array, Uint8Array]>, json: boolean, list: boolean): string {
+  const w = new JsonWriter(!json);
+  if (list) w.begin('[');
+  for (const [k, v] of all) {
+    if (json) jsonBtfEntry(w, t, b, k, v);
+    else btfEntry(w, t, b, k, v, true);
+  }
+  if (list) w.end(']');
+  return w.text();
+}
+
 function entries(t: Target): Array<[Uint8Array, Uint8Array]> {
   const out: Array<[Uint8Array, Uint8Array]> = [];
   if (isQueueStack(t.info.mapType)) return out; // no keys: bpftool dumps nothing either
@@ -170,6 +230,10 @@ function entries(t: Target): Array<[Uint8Array, Uint8Array]> {
 
 function dump(t: Target, _args: string[], io: CliIo, json: boolean): number {
   const all = entries(t);
+  if (t.btf) {
+    io.stdout(printBtf(t, t.btf, all, json, true));
+    return 0;
+  }
   if (json) {
     io.stdout(`${JSON.stringify(all.map(([k, v]) => jsonEntry(t, k, v)))}\n`);
     return 0;
@@ -189,7 +253,8 @@ function lookup(t: Target, args: string[], io: CliIo, json: boolean): number {
     io.stdout(json ? 'null\n' : `key:\n${hexBytes(key)}\n\nNot found\n`);
     return 254; // bpftool exits with -ENOENT & 0xff
   }
-  io.stdout(json ? `${JSON.stringify(jsonEntry(t, key, v))}\n` : plainEntry(t, key, v));
+  if (t.btf) io.stdout(printBtf(t, t.btf, [[key, v]], json, false));
+  else io.stdout(json ? `${JSON.stringify(jsonEntry(t, key, v))}\n` : plainEntry(t, key, v));
   return 0;
 }
 

@@ -9,3 +9,4 @@ export * from './query.js';
 export * from './format.js';
 export * from './value.js';
 export * from './ext.js';
+export * from './patch.js';

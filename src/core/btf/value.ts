@@ -17,13 +17,17 @@ export type BtfValue =
   | { kind: 'arr'; items: BtfValue[] }
   | { kind: 'obj'; fields: [string, BtfValue][] };
 
-interface Ctx { btf: Btf; data: Uint8Array; le: boolean; depth: number }
+interface Ctx { btf: Btf; data: Uint8Array; le: boolean; depth: number; plain: boolean }
 
-/** btfValue decodes `data` as type `id`; `littleEndian` defaults to the BTF's byte order. */
-export function btfValue(btf: Btf, id: number, data: Uint8Array, littleEndian = btf.littleEndian): BtfValue {
+/**
+ * btfValue decodes `data` as type `id`; `littleEndian` defaults to the BTF's byte order.
+ * `plain` (default) gives bpftool's plain-text values; false gives its `-j` ones, where hex
+ * numbers (bitfields, 128-bit integers) are quoted strings and pointers are decimal.
+ */
+export function btfValue(btf: Btf, id: number, data: Uint8Array, littleEndian = btf.littleEndian, plain = true): BtfValue {
   const size = typeSize(btf, id);
   if (data.length < size) throw new BpfError('E_BTF', `value of ${size} bytes expected, got ${data.length}`);
-  return walk({ btf, data, le: littleEndian, depth: 0 }, id, 0, 0);
+  return walk({ btf, data, le: littleEndian, depth: 0, plain }, id, 0, 0);
 }
 
 function walk(c: Ctx, id: number, byteOff: number, bitOff: number): BtfValue {
@@ -38,6 +42,7 @@ function walk(c: Ctx, id: number, byteOff: number, bitOff: number): BtfValue {
       case 'enum': case 'enum64': return enumValue(c, t, byteOff);
       case 'ptr': {
         const v = readUint(c, byteOff, 8);
+        if (!c.plain) return num(v.toString());
         return num(v === 0n ? '(nil)' : `0x${v.toString(16)}`);
       }
       case 'typedef': case 'volatile': case 'const': case 'restrict': case 'type_tag':
@@ -57,6 +62,12 @@ function walk(c: Ctx, id: number, byteOff: number, bitOff: number): BtfValue {
 
 function num(text: string): BtfValue {
   return { kind: 'num', text };
+}
+
+// hex is a number bpftool prints in hex: bare in plain text, a quoted string in JSON.
+function hex(c: Ctx, v: bigint | number): BtfValue {
+  const text = `0x${v.toString(16)}`;
+  return c.plain ? num(text) : { kind: 'str', value: text };
 }
 
 function bytesAt(c: Ctx, off: number, len: number): Uint8Array {
@@ -82,13 +93,13 @@ function bitfield(c: Ctx, off: number, bitOff: number, bits: number): bigint {
 
 function intValue(c: Ctx, t: BtfInt, off: number, bitOff: number): BtfValue {
   const total = bitOff + t.offset;
-  if (total !== 0 || t.bits % 8 !== 0) return num(`0x${bitfield(c, off + (total >> 3), total & 7, t.bits).toString(16)}`);
-  if (t.bits === 128 || ![8, 16, 32, 64].includes(t.bits)) return num(`0x${readUint(c, off, t.bits / 8).toString(16)}`);
+  if (total !== 0 || t.bits % 8 !== 0) return hex(c, bitfield(c, off + (total >> 3), total & 7, t.bits));
+  if (t.bits === 128 || ![8, 16, 32, 64].includes(t.bits)) return hex(c, readUint(c, off, t.bits / 8));
   const u = readUint(c, off, t.bits / 8);
   if (t.bool) return { kind: 'bool', value: u !== 0n };
   if (t.char && !t.signed) {
     const ch = Number(u);
-    return ch >= 0x20 && ch < 0x7f ? { kind: 'str', value: String.fromCharCode(ch) } : num(`0x${ch.toString(16)}`);
+    return ch >= 0x20 && ch < 0x7f ? { kind: 'str', value: String.fromCharCode(ch) } : hex(c, ch);
   }
   return num((t.signed ? BigInt.asIntN(t.bits, u) : u).toString());
 }
@@ -96,7 +107,7 @@ function intValue(c: Ctx, t: BtfInt, off: number, bitOff: number): BtfValue {
 function composite(c: Ctx, t: BtfComposite, off: number): BtfValue {
   const fields: [string, BtfValue][] = t.members.map((m) => {
     const at = off + Math.floor(m.bitOffset / 8);
-    if (m.bitfieldSize) return [m.name, num(`0x${bitfield(c, at, m.bitOffset & 7, m.bitfieldSize).toString(16)}`)];
+    if (m.bitfieldSize) return [m.name, hex(c, bitfield(c, at, m.bitOffset & 7, m.bitfieldSize))];
     return [m.name, walk(c, m.type, at, m.bitOffset & 7)];
   });
   return { kind: 'obj', fields };
@@ -137,7 +148,7 @@ function floatValue(c: Ctx, size: number, off: number): BtfValue {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   if (size === 4) return num(String(dv.getFloat32(0, c.le)));
   if (size === 8) return num(String(dv.getFloat64(0, c.le)));
-  return num(`0x${readUint(c, off, size).toString(16)}`);
+  return hex(c, readUint(c, off, size));
 }
 
 /** btfValueToJs converts a decoded value to plain data (bigint for integers beyond 2^53). */
@@ -157,11 +168,16 @@ export function btfValueToJs(v: BtfValue): unknown {
   }
 }
 
-/** JsonWriter reproduces bpftool's pretty JSON writer: names start lines, values stay inline. */
+/**
+ * JsonWriter reproduces bpftool's JSON writer: pretty (names start lines, values stay inline),
+ * or compact with `pretty` false (bpftool's `-j` without `-p`).
+ */
 export class JsonWriter {
   private out = '';
   private depth = 0;
   private sep = false;
+
+  constructor(private readonly pretty = true) {}
 
   /** value writes one decoded value. */
   value(v: BtfValue): this {
@@ -203,7 +219,7 @@ export class JsonWriter {
     this.comma();
     this.eol();
     this.sep = false;
-    this.out += `${quote(n)}: `;
+    this.out += this.pretty ? `${quote(n)}: ` : `${quote(n)}:`;
     return this;
   }
 
@@ -225,6 +241,7 @@ export class JsonWriter {
   }
 
   private eol(): void {
+    if (!this.pretty) return;
     this.out += '\n' + '    '.repeat(this.depth);
   }
 }

@@ -4,6 +4,7 @@
  */
 import { findSection, parseElf } from '../elf/elf-file.js';
 import { parseObject } from '../elf/object-spec.js';
+import { patchDatasecs } from '../btf/patch.js';
 import type { ObjectSpec } from '../elf/spec.js';
 import type { Runtime } from './runtime.js';
 import { loadObject, type LoadObjectOptions } from './object.js';
@@ -20,7 +21,8 @@ export interface OpenedObject {
 export function openObject(bytes: Uint8Array): OpenedObject {
   const spec = parseObject(bytes);
   const sec = spec.btf ? findSection(parseElf(bytes), '.BTF') : undefined;
-  return { spec, btfBytes: sec ? sec.data.slice() : null };
+  // the DATASEC sizes and offsets parsing filled in go into the kept blob too, as libbpf's does
+  return { spec, btfBytes: sec && spec.btf ? patchDatasecs(sec.data, spec.btf) : null };
 }
 
 /** loadObjectBytes opens and loads an object into `rt`. */
