@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-bin/tsbpf demo
+bin/tsbpf demo          # assemble an example program, run it in the interpreter and the JIT
+echo
+bin/tsbpf demo switch   # the learning-bridge switch: live Mpps, MAC table, packet-size histogram

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what tsbpf needs on a fresh machine and builds it. Idempotent.
-# - Debian packages for the kernel/clang tests (clang-14, llvm-14, bpftool, libbpf-dev, tcpdump)
+# - Debian packages for the kernel/clang/network tests (clang-14, llvm-14, bpftool, libbpf-dev, tcpdump,
+#   iputils-ping, iproute2)
 #   when running as root with apt-get; otherwise those tests skip with a printed reason.
 # - npm dependencies (no install scripts needed: koffi ships its native binaries).
 # - the TypeScript build into dist/.
@@ -13,6 +14,8 @@ command -v llvm-objdump-14 >/dev/null || need_apt+=(llvm-14)
 command -v bpftool >/dev/null || need_apt+=(bpftool)
 [ -e /usr/include/bpf/bpf_helpers.h ] || need_apt+=(libbpf-dev)
 command -v tcpdump >/dev/null || need_apt+=(tcpdump)
+command -v ping >/dev/null || need_apt+=(iputils-ping)
+command -v ip >/dev/null || need_apt+=(iproute2)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing ${need_apt[*]}"
