@@ -86,6 +86,21 @@ export function kInfoFlags(fd: number): number {
   return flags;
 }
 
+/** kInfoId returns the id of a map fd as bpf_map_info reports it (-1 on error). */
+export function kInfoId(fd: number): number {
+  let id = -1;
+  withBuffers((alloc) => {
+    const info = alloc(128);
+    const r = raw(15, (dv) => {
+      dv.setUint32(0, fd, true);
+      dv.setUint32(4, 128, true);
+      dv.setBigUint64(8, info.addr, true);
+    });
+    if (r >= 0) id = new DataView(info.bytes.buffer, info.bytes.byteOffset).getUint32(4, true);
+  });
+  return id;
+}
+
 /** kBtfLoad loads a raw BTF blob; returns the fd or -errno. */
 export function kBtfLoad(blob: Uint8Array): number {
   return raw(18, (dv, al) => {

@@ -32,6 +32,8 @@ export const H_ID = 0, H_TYPE = 4, H_KEY_SIZE = 8, H_VALUE_SIZE = 12, H_MAX_ENTR
 export const H_STRIDE = 24, H_NCPUS = 28, H_VALUES = 32, H_KEYS = 36, H_BUCKETS = 40, H_NBUCKETS = 44;
 export const H_NEXT = 48, H_FREE = 52, H_COUNT = 56, H_LOCK = 60, H_ESTRIDE = 64, H_HASHES = 68;
 export const H_KSTRIDE = 72, H_FROZEN = 76, H_AUX = 80;
+/** H_SPIN: offset + 1 of the value's struct bpf_spin_lock (0: none); after every type's aux words */
+export const H_SPIN = 124;
 
 /**
  * Runtime block: a small fixed record the Wasm map runtime finds through an imported global.

@@ -9,9 +9,9 @@
  * +84 key_size, +88 value_size, +92 max_entries, +96 flags, +100 runtime block address.
  */
 import type { AddressSpace } from '../vm/memory.js';
-import { allocMap } from './create.js';
+import { allocMap, checkMapAttr } from './create.js';
 import {
-  BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG, EINVAL, H_AUX, H_FLAGS, H_KEY_SIZE, H_MAX_ENTRIES,
+  BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_PROG_ARRAY, EINVAL, H_AUX, H_FLAGS, H_KEY_SIZE, H_MAX_ENTRIES,
   H_TYPE, H_VALUE_SIZE, RB_TABLE, RB_TABLE_LEN,
 } from './layout.js';
 import { arrayElem, arrayGetNextKey } from './ops-array.js';
@@ -26,13 +26,8 @@ export const BPF_F_INNER_MAP = 1 << 12;
 
 function check(a: ExtMapAttr): number {
   if (a.valueSize !== 4 || a.innerHdr === undefined) return -EINVAL;
-  const f = a.mapFlags ?? 0;
-  if (a.mapType === 12 && (f & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)) !== 0) return -EINVAL;
-  // then the outer layout's own rules (array or hash)
-  const base = allocAttr(a);
-  return a.mapType === 12
-    ? (base.maxEntries === 0 || base.keySize !== 4 ? -EINVAL : 0)
-    : (base.maxEntries === 0 || base.keySize === 0 ? -EINVAL : 0);
+  // kernel: fd_array_map_alloc_check (the prog array's rules) / fd_htab_map_alloc_check (the hash map's)
+  return checkMapAttr({ ...a, mapType: a.mapType === 12 ? BPF_MAP_TYPE_PROG_ARRAY : BPF_MAP_TYPE_HASH });
 }
 
 function allocAttr(a: ExtMapAttr): ExtMapAttr {

@@ -9,11 +9,12 @@ import { BpfError } from '../errors.js';
 import { type MapAttr, allocMap, checkMapAttr } from '../maps/create.js';
 import { qsPop, qsPush } from '../maps/queue.js';
 import { progArrayDelete, progArrayLookup, progArrayUpdate } from './tailcall.js';
-import { BPF_F_RDONLY, BPF_F_WRONLY, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_RINGBUF, EINVAL, EPERM, isQueueStack, H_MAX_ENTRIES, isHashType, isPerCpu, round8 } from '../maps/layout.js';
+import { BPF_F_LOCK, BPF_F_RDONLY, BPF_F_WRONLY, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_RINGBUF, EINVAL, EPERM, isQueueStack, H_MAX_ENTRIES, isHashType, isPerCpu, round8 } from '../maps/layout.js';
 import { COPY_ALL_CPUS, deleteElem, getNextKey, lookupCopy, updateElem } from '../maps/ops.js';
 import { errnoError } from './errno.js';
 import { extDelete, extLookup, extMapCreate, extUpdate } from './ext-commands.js';
 import { isExtType } from '../maps/ext.js';
+import { spinLockOff } from '../maps/spin-lock.js';
 import type { MapInfo, Runtime } from './runtime.js';
 
 /** MapCreateAttr adds a name to the creation attributes. */
@@ -101,6 +102,8 @@ export function mapLookupElem(rt: Runtime, fd: number, key: Uint8Array): Uint8Ar
 export function mapUpdateElem(rt: Runtime, fd: number, key: Uint8Array, value: Uint8Array, flags = 0): void {
   const m = rt.map(fd);
   if (m.frozen || m.mapFlags & BPF_F_RDONLY) throw errnoError('BPF_MAP_UPDATE_ELEM', -EPERM);
+  // BPF_F_LOCK needs a bpf_spin_lock in the value (checked before anything type-specific, as Linux)
+  if (flags & BPF_F_LOCK && spinLockOff(rt.space, m.hdr) < 0) throw errnoError('BPF_MAP_UPDATE_ELEM', -EINVAL);
   needSize('BPF_MAP_UPDATE_ELEM', 'key', key, m.keySize);
   needSize('BPF_MAP_UPDATE_ELEM', 'value', value, userValueSize(rt, m));
   if (isExtType(m.mapType)) return extUpdate(rt, m, key, value, flags >>> 0 === flags ? flags : 0xffffffff);

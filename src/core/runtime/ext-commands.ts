@@ -11,7 +11,7 @@ import { allocMap } from '../maps/create.js';
 import { type DevVal, devhashDelete, devhashLookup, devhashUpdate, devmapDelete, devmapLookup, devmapUpdate } from '../maps/devmap.js';
 import { EOPNOTSUPP, bloomPeek, bloomPush } from '../maps/bloom.js';
 import { innerCompatible } from '../maps/map-in-map.js';
-import { BPF_ANY, E2BIG, EINVAL, ENOENT, H_FLAGS, H_MAX_ENTRIES, round8 } from '../maps/layout.js';
+import { BPF_ANY, E2BIG, EINVAL, ENOENT, ENOTSUPP, H_FLAGS, H_MAX_ENTRIES, round8 } from '../maps/layout.js';
 import { arrayElem } from '../maps/ops-array.js';
 import { hashDelete, hashElem, hashUpdate } from '../maps/ops-hash.js';
 import { errnoError } from './errno.js';
@@ -70,7 +70,7 @@ export function extMapCreate(rt: Runtime, attr: ExtCreateAttr): number {
     if (typeof inner === 'number') fail('BPF_MAP_CREATE', inner);
     // maps of maps cannot nest, and fd-holding arrays are no template (Linux: map_meta_equal missing)
     if (extOps(inner.mapType)?.valueRegion === false && inner.mapType !== BPF_MAP_TYPE_BLOOM_FILTER) fail('BPF_MAP_CREATE', -EINVAL);
-    if (inner.mapType === 3) fail('BPF_MAP_CREATE', -EINVAL);
+    if (inner.mapType === 3) fail('BPF_MAP_CREATE', -ENOTSUPP); // no map_meta_equal
     a.innerHdr = inner.hdr;
   }
   const id = rt.table.nextId;
