@@ -20,6 +20,7 @@ import { formatStats, formatStatsRows, type StatsRow } from '../../switch/stats-
 import { readFileSync } from 'node:fs';
 import { ControlServer, controlRequest, type MapDump } from '../../switch/control.js';
 import { LiveSwitch } from '../../switch/live.js';
+import { PcapCaptureFile, parseCaptureSpec } from '../../node/pcap/capture.js';
 import { makeTemplates } from '../../switch/dataplane/pktgen.js';
 import type { TraceEvent } from '../../switch/dataplane/dispatch.js';
 import type { ProgKind } from '../../switch/program.js';
@@ -32,7 +33,7 @@ import type { CliIo } from '../io.js';
 
 const USAGE = `Usage: tsbpf switch --port SPEC [--port SPEC ...] [--prog FILE [--section S] [--name N] [--kind xdp|vale]]
                     [--engine jit|interp] [--dataplane wasm|js] [--unchecked] [--batch N] [--json]
-                    [--control PATH] [--duration SEC] [--workers N]
+                    [--control PATH] [--duration SEC] [--workers N] [--capture PORT:EXPR:FILE ...]
        tsbpf switch stats --control PATH [--json]
        tsbpf switch swap --control PATH --prog FILE [--section S] [--name N] [--kind xdp|vale]
        tsbpf switch maps --control PATH [--json]
@@ -46,6 +47,7 @@ Port SPEC (port i gets ifindex i+1):
   mem                              in-memory counting sink
 With live ports or --control the switch runs until SIGINT/SIGTERM or --duration seconds.
 --workers N spreads the switch over N threads (port 0 gen=FLOWS, other ports mem; flows by RSS hash).
+--capture PORT:EXPR:FILE writes the frames port PORT receives that match the pcap-filter EXPR to FILE.
 Without --prog the VALE-BPF no-logic forwarder (port i -> port i^1) runs.
 `;
 
@@ -84,7 +86,7 @@ export async function switchCommand(argv: string[], io: CliIo): Promise<number> 
       port: { type: 'string', multiple: true }, prog: { type: 'string' }, section: { type: 'string' }, name: { type: 'string' },
       kind: { type: 'string' }, engine: { type: 'string' }, dataplane: { type: 'string' }, unchecked: { type: 'boolean' },
       batch: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, control: { type: 'string' },
-      duration: { type: 'string' }, workers: { type: 'string' },
+      duration: { type: 'string' }, workers: { type: 'string' }, capture: { type: 'string', multiple: true },
     },
   });
   if (a.help || !a.port?.length) {
@@ -101,6 +103,31 @@ export async function switchCommand(argv: string[], io: CliIo): Promise<number> 
     dataplane: a.dataplane as 'wasm' | 'js' | undefined, runtime });
   sw.attach(prog);
   if (prog.coll) fillDevmaps(prog.coll, sw.ports.map((p) => p.ifindex));
+  const captures = openCaptures(sw, a.capture ?? []);
+  try {
+    return await runSwitch(sw, ports, a, io, prog);
+  } finally {
+    for (const c of captures) c.close();
+  }
+}
+
+/** openCaptures attaches one pcap capture file per `--capture PORT:EXPR:FILE`. */
+function openCaptures(sw: Switch, specs: string[]): PcapCaptureFile[] {
+  const out: PcapCaptureFile[] = [];
+  for (const text of specs) {
+    const spec = parseCaptureSpec(text);
+    if (spec.port >= sw.ports.length) throw new BpfError('EINVAL', `--capture names port ${spec.port}; the switch has ${sw.ports.length}`);
+    const cap = new PcapCaptureFile(spec.file, spec.expr);
+    sw.captures[spec.port] = cap;
+    out.push(cap);
+  }
+  return out;
+}
+
+type SwitchArgs = { control?: string; duration?: string; json?: boolean };
+
+/** runSwitch runs the switch: live ports or a control socket keep it running, pcap inputs are pumped through. */
+async function runSwitch(sw: Switch, ports: PortArg[], a: SwitchArgs, io: CliIo, prog: LoadedSwitchProgram): Promise<number> {
   if (a.control || ports.some(isLive)) return runLive(sw, ports, a, io, prog);
   const inputs = ports.map((p) => (p.input ? pcapFrames(p.input) : []));
   const sinks = ports.map((p, i) => (p.output ? new PcapSink(p.output, sw, i) : null));

@@ -23,6 +23,11 @@ import { registerRedirectMap } from '../../core/runtime/redirect.js';
 import { FramePool } from './pool.js';
 import { PORT_RECORD_SIZE, SwitchPort, type PortStats } from './port.js';
 import { Views } from './views.js';
+
+/** CaptureSink receives the frames a port receives (see Switch.captures). */
+export interface CaptureSink {
+  offer(buf: Uint8Array, off: number, len: number): boolean;
+}
 import { processBatchJs } from './js-loop.js';
 import { WasmDataplane } from './wasm-loop.js';
 import { floodTargets, type TraceEvent } from './dispatch.js';
@@ -211,15 +216,33 @@ export class Switch {
     return outs;
   }
 
+  /**
+   * captures holds an optional capture sink per port index: every frame the port receives is
+   * offered to it (in place, before the program runs) — e.g. a pcap-filter expression writing a
+   * pcap file. Ports without one pay nothing.
+   */
+  readonly captures: (CaptureSink | undefined)[] = [];
+
   /** step runs one batch of every port's RX ring through the program; returns frames processed. */
   step(): number {
     if (!this.loaded) throw new BpfError('EINVAL', 'no program attached to the switch');
     if (this.floodCache.size) this.floodCache.clear();
     let n = 0;
     const wasm = this.wasm;
-    for (const port of this.ports) n += wasm ? wasm.processBatch(port) : processBatchJs(this, port);
+    for (const port of this.ports) {
+      const cap = this.captures[port.index];
+      if (cap) this.offerBatch(port, cap);
+      n += wasm ? wasm.processBatch(port) : processBatchJs(this, port);
+    }
     this.serviceHost();
     return n;
+  }
+
+  /** offerBatch shows the frames of the port's next batch to a capture sink. */
+  private offerBatch(port: SwitchPort, cap: CaptureSink): void {
+    const n = port.rx.peek(this.batch);
+    const u8 = this.views.refresh().u8;
+    for (let k = 0; k < n; k++) cap.offer(u8, port.rx.addrAt(k), port.rx.lenAt(k));
   }
 
   /** run steps until no port has frames waiting (or `maxSteps`); returns frames processed. */
