@@ -4,9 +4,11 @@
  * bpf_object__open_mem + bpf_object__load (which includes the kernel's verifier and JIT) for the
  * same object, in one run. tsbpf is measured with and without its verifier (`verify: false`).
  * The JIT caches compiled modules by program bytes, so loading the same object into a fresh
- * runtime again skips WebAssembly compilation. "cold" rows load into one runtime that keeps the
- * earlier copies alive: their maps sit at new addresses, the relocated code differs, and every
- * load compiles, as the kernel JITs every load; the "cached" row shows the repeat-load case.
+ * runtime again skips WebAssembly compilation. The main rows make every load miss that cache
+ * (see Cold), as the kernel JITs every load; the "cache hit" row shows the repeat-load case.
+ * V8 compiles Wasm functions lazily (on first call) by default; the main rows turn that off
+ * (--no-wasm-lazy-compilation) so load includes compiling all the code, as the kernel's JIT does
+ * at load, and one row shows V8's default, where the first run pays for compilation instead.
  *
  *   node dist/bench/loader.js [--runs N] [--passes P] [--json]
  *
@@ -20,9 +22,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import v8 from 'node:v8';
 import { openObject, loadObject } from '../src/core/runtime/index.js';
 import { Runtime } from '../src/core/runtime/runtime.js';
 import { median } from './measure.js';
+import type { Collection } from '../src/core/runtime/object-collection.js';
+import { encode } from '../src/core/isa/instruction.js';
+import { mapCreate } from '../src/core/runtime/commands.js';
+import { BPF_MAP_TYPE_ARRAY } from '../src/core/maps/layout.js';
 
 /** BenchObject is one object measured. */
 interface BenchObject { name: string; path: string }
@@ -35,12 +42,16 @@ const OBJECTS: BenchObject[] = [
 /** Row is one object's medians in milliseconds (undefined when not measured). */
 interface Row {
   name: string;
+  /** cold loads whose code had been loaded before (JIT cache hits); 0 when the cold rows are cold */
+  coldRepeats: number;
   insns: number;
   open: number;
   /** open + load, verifier on, JIT compiling */
   load: number;
   /** open + load, verify: false, JIT compiling */
   loadNoVerify: number;
+  /** open + load, verify: false, JIT compiling, V8 compiling Wasm functions lazily */
+  loadLazy: number;
   /** open + load, verify: false, compiled module from the JIT's cache */
   loadCached: number;
   libbpfOpen?: number;
@@ -67,23 +78,58 @@ function parseArgs(argv: string[]): Args {
 }
 
 /**
- * tsbpfCycle opens and loads `bytes`; returns [open ms, open+load ms]. With `keep`, loads into
- * `keep.rt` and keeps the collection (so the next copy compiles anew); else into a fresh
- * runtime, closed at once.
+ * Cold makes loads miss the JIT's cache without other cost: each cold load goes to a new
+ * runtime (as the cached row's do) in which a spacer map of a different size was created
+ * first, so the object's maps sit at new addresses and its relocated code, the cache key, is
+ * new. `seen` holds a hash of every cold load's code; `repeats` counts loads that were not new.
  */
-function tsbpfCycle(bytes: Uint8Array, verify: boolean, keep?: { rt: Runtime; colls: Array<{ close(): void }> }): [number, number] {
-  const rt = keep?.rt ?? new Runtime();
+interface Cold { n: number; seen: Set<string>; repeats: number }
+
+const cold = (): Cold => ({ n: 0, seen: new Set(), repeats: 0 });
+
+// codeHash hashes a collection's relocated code (two 32-bit FNV-1a variants).
+function codeHash(coll: Collection): string {
+  let a = 0x811c9dc5, b = 0x01000193;
+  for (const p of Object.values(coll.programs)) {
+    for (const x of encode(p.loaded.insns)) {
+      a = Math.imul(a ^ x, 0x01000193);
+      b = Math.imul(b ^ x, 0x811c9dc5) ^ (b >>> 15);
+    }
+  }
+  return `${(a >>> 0).toString(16)}${(b >>> 0).toString(16)}`;
+}
+
+function runtimeFor(c: Cold): Runtime {
+  const rt = new Runtime();
+  mapCreate(rt, { mapType: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 4096 * (1 + (c.n++ % 1024)), maxEntries: 1 });
+  return rt;
+}
+
+/**
+ * tsbpfCycle opens and loads `bytes` into a new runtime and closes it; returns [open ms,
+ * open+load ms]. With `c`, the load misses the JIT cache (see Cold).
+ */
+function tsbpfCycle(bytes: Uint8Array, verify: boolean, c?: Cold): [number, number] {
+  const rt = c ? runtimeFor(c) : new Runtime();
   const t0 = performance.now();
   const o = openObject(bytes);
   const t1 = performance.now();
   const coll = loadObject(rt, o.spec, { btfBytes: o.btfBytes, ...(verify ? {} : { verify: false }) });
   const t2 = performance.now();
-  if (keep) keep.colls.push(coll);
-  else coll.close();
+  if (c) {
+    const key = codeHash(coll);
+    if (c.seen.has(key)) c.repeats++;
+    c.seen.add(key);
+  }
+  coll.close();
   return [t1 - t0, t2 - t0];
 }
 
-const keeper = (): { rt: Runtime; colls: Array<{ close(): void }> } => ({ rt: new Runtime(), colls: [] });
+/** lazyWasm switches V8's lazy Wasm compilation (applies to modules compiled afterwards). */
+function lazyWasm(on: boolean): void {
+  v8.setFlagsFromString(on ? '--wasm-lazy-compilation' : '--no-wasm-lazy-compilation');
+}
+
 
 /** Harness is the compiled libbpf program, or why there is none. */
 type Harness = { path: string } | { skip: string };
@@ -112,20 +158,23 @@ function measure(args: Args): Row[] {
   try {
     const harness = buildHarness(dir);
     const objs = OBJECTS.map((o) => ({ ...o, bytes: new Uint8Array(readFileSync(o.path)) }));
-    const s = objs.map(() => ({ open: [] as number[], load: [] as number[], noVerify: [] as number[], cached: [] as number[], lOpen: [] as number[], lLoad: [] as number[], skip: '' }));
+    const s = objs.map(() => ({ open: [] as number[], load: [] as number[], noVerify: [] as number[], lazy: [] as number[], cached: [] as number[], lOpen: [] as number[], lLoad: [] as number[], skip: '' }));
     // warm-up: V8 tiers up the parser, verifier and JIT code paths
     for (const o of objs) for (let i = 0; i < 3; i++) { tsbpfCycle(o.bytes, true); tsbpfCycle(o.bytes, false); }
+    const colds = objs.map(() => cold());
     for (let p = 0; p < args.passes; p++) {
       objs.forEach((o, k) => {
-        const [kv, kn] = [keeper(), keeper()];
+        const kp = colds[k];
         for (let i = 0; i < args.runs; i++) {
-          const [open, both] = tsbpfCycle(o.bytes, true, kv);
+          const [open, both] = tsbpfCycle(o.bytes, true, kp);
           s[k].open.push(open);
           s[k].load.push(both);
-          s[k].noVerify.push(tsbpfCycle(o.bytes, false, kn)[1]);
+          s[k].noVerify.push(tsbpfCycle(o.bytes, false, kp)[1]);
+          lazyWasm(true);
+          s[k].lazy.push(tsbpfCycle(o.bytes, false, kp)[1]);
+          lazyWasm(false);
           s[k].cached.push(tsbpfCycle(o.bytes, false)[1]);
         }
-        for (const c of [...kv.colls, ...kn.colls]) c.close();
         const l = libbpfRun(harness, o.path, args.runs);
         if (typeof l === 'string') s[k].skip = l;
         else [s[k].lOpen, s[k].lLoad] = [[...s[k].lOpen, l[0]], [...s[k].lLoad, l[1]]];
@@ -133,10 +182,12 @@ function measure(args: Args): Row[] {
     }
     return objs.map((o, k) => ({
       name: o.name,
+      coldRepeats: colds[k].repeats,
       insns: openObject(o.bytes).spec.programs.reduce((n, p) => n + p.insns.length, 0),
       open: median(s[k].open),
       load: median(s[k].load),
       loadNoVerify: median(s[k].noVerify),
+      loadLazy: median(s[k].lazy),
       loadCached: median(s[k].cached),
       ...(s[k].skip ? { libbpfSkip: s[k].skip } : { libbpfOpen: median(s[k].lOpen), libbpfLoad: median(s[k].lLoad) }),
     }));
@@ -148,15 +199,17 @@ function measure(args: Args): Row[] {
 const ms = (x: number | undefined): string => (x === undefined ? '-' : x < 1 ? x.toFixed(3) : x < 100 ? x.toFixed(2) : x.toFixed(0));
 
 function format(rows: Row[], args: Args): string {
-  const head = ['object', 'insns', 'tsbpf open', 'tsbpf open+load', 'tsbpf open+load (verify: false)', 'tsbpf (verify: false, JIT cache hit)',
-    'libbpf open', 'libbpf open+load', 'tsbpf/libbpf', 'tsbpf/libbpf (verify: false)'];
-  const lines = rows.map((r) => [r.name, String(r.insns), ms(r.open), ms(r.load), ms(r.loadNoVerify), ms(r.loadCached), ms(r.libbpfOpen), ms(r.libbpfLoad),
+  const head = ['object', 'insns', 'tsbpf open', 'tsbpf open+load', 'tsbpf open+load (verify: false)', 'tsbpf (verify: false, lazy Wasm)',
+    'tsbpf new runtime (verify: false, JIT cache hit)', 'libbpf open', 'libbpf open+load', 'tsbpf/libbpf', 'tsbpf/libbpf (verify: false)'];
+  const lines = rows.map((r) => [r.name, String(r.insns), ms(r.open), ms(r.load), ms(r.loadNoVerify), ms(r.loadLazy), ms(r.loadCached), ms(r.libbpfOpen), ms(r.libbpfLoad),
     r.libbpfLoad ? `${(r.load / r.libbpfLoad).toFixed(2)}x` : '-', r.libbpfLoad ? `${(r.loadNoVerify / r.libbpfLoad).toFixed(2)}x` : '-']);
-  const skips = rows.filter((r) => r.libbpfSkip).map((r) => `libbpf skipped for ${r.name}: ${r.libbpfSkip}\n`).join('');
+  const warn = rows.filter((r) => r.coldRepeats).map((r) => `warning: ${r.coldRepeats} cold loads of ${r.name} repeated earlier code (JIT cache hits)\n`).join('');
+  const skips = warn + rows.filter((r) => r.libbpfSkip).map((r) => `libbpf skipped for ${r.name}: ${r.libbpfSkip}\n`).join('');
   return `Loader: open + load, median ms of ${args.passes} passes x ${args.runs} runs (libbpf: median of per-pass medians)\n\n` +
     `| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|\n${lines.map((l) => `| ${l.join(' | ')} |`).join('\n')}\n${skips}`;
 }
 
 const args = parseArgs(process.argv.slice(2));
+lazyWasm(false);
 const rows = measure(args);
 process.stdout.write(args.json ? `${JSON.stringify(rows, null, 2)}\n` : format(rows, args));
