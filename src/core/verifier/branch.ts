@@ -4,8 +4,8 @@
  * at 64 bits (JMP) or on the low 32 bits (JMP32).
  */
 import * as o from '../isa/opcodes.js';
-import { U32, U64, tAnd, tClearSubreg, tConflict, tConst, tIntersect, tIsConst, tOr, tSubreg, type Tnum } from './tnum.js';
-import { S32_MAX, S32_MIN, S64_MAX, S64_MIN, sync, valid, type Scalar } from './scalar.js';
+import { U64, tAnd, tClearSubreg, tConflict, tConst, tIntersect, tIsConst, tOr, tSubreg, type Tnum } from './tnum.js';
+import { sync, valid, type Scalar } from './scalar.js';
 
 /** JSET_FALSE is a pseudo operation: the "not taken" side of BPF_JSET, (a & b) == 0. */
 export const JSET_FALSE = 0x100;
@@ -154,4 +154,3 @@ export function refine(a: Scalar, b: Scalar, op: number, is32: boolean): [Scalar
   return ra && rb ? [ra, rb] : null;
 }
 
-export { S32_MAX, S32_MIN, S64_MAX, S64_MIN, U32 };

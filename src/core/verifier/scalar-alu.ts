@@ -5,7 +5,7 @@
  * low bits, and an ALU32 result is the 32-bit view zero-extended.
  */
 import * as o from '../isa/opcodes.js';
-import { U32, U64, tAdd, tAnd, tArsh, tCast, tClearSubreg, tConst, tIntersect, tIsConst, tLsh, tMul, tOr, tRange, tRsh, tSub, tSubreg, tXor, type Tnum } from './tnum.js';
+import { U32, U64, tAdd, tAnd, tArsh, tCast, tClearSubreg, tIntersect, tIsConst, tLsh, tMul, tOr, tRsh, tSub, tSubreg, tXor, type Tnum } from './tnum.js';
 import { S32_MAX, S32_MIN, S64_MAX, S64_MIN, UNKNOWN, known, sync, truncate, zext32, type Scalar } from './scalar.js';
 
 /** View is a scalar seen at one width: known bits (within the width) and bounds. */
@@ -22,12 +22,6 @@ const bmax = (...xs: bigint[]): bigint => xs.reduce((a, b) => (a > b ? a : b));
 
 const view64 = (s: Scalar): View => ({ t: s.t, umin: s.umin, umax: s.umax, smin: s.smin, smax: s.smax });
 const view32 = (s: Scalar): View => ({ t: tSubreg(s.t), umin: s.u32min, umax: s.u32max, smin: s.s32min, smax: s.s32max });
-const unknownView = (w: W): View => ({ t: w === 64 ? UNKNOWN.t : tSubreg(UNKNOWN.t), umin: 0n, umax: umaxOf(w), smin: sminOf(w), smax: smaxOf(w) });
-const constView = (w: W, x: bigint): View => {
-  const u = BigInt.asUintN(w, x);
-  return { t: tConst(u), umin: u, umax: u, smin: signed(w, u), smax: signed(w, u) };
-};
-
 /** unsignedBits fills bounds from known bits; signed from unsigned when the range does not cross the sign bit. */
 function bitsView(w: W, t: Tnum, umin: bigint, umax: bigint): View {
   const sameSign = signed(w, umin) <= signed(w, umax);

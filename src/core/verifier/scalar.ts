@@ -232,4 +232,3 @@ export function contains(s: Scalar, x: bigint): boolean {
     && s32(lo) >= s.s32min && s32(lo) <= s.s32max && (v & ~s.t.m & U64) === s.t.v;
 }
 
-export { tConst, tIsConst };
