@@ -40,7 +40,8 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf): BtfExt {
   const hdrLen = v.u32(4, 'hdr_len');
   if (hdrLen < 24) fail(`btf.ext header length ${hdrLen} is too short`);
   v.check(0, hdrLen, 'btf.ext header');
-  const strs = new ByteView(btf.strings, le, 'E_BTF', 'btf strings');
+  // line_info repeats the same file and source-line strings: decode each offset once
+  const strs = cachedStrings(new ByteView(btf.strings, le, 'E_BTF', 'btf strings'));
   const out: BtfExt = { sections: new Map() };
   const sec = (name: string): BtfExtSection => {
     let s = out.sections.get(name);
@@ -72,12 +73,26 @@ function insnIndex(byteOff: number): number {
   return byteOff / 8;
 }
 
-function name(strs: ByteView, off: number): string {
+/** Strings reads NUL-terminated strings of the .BTF string section by offset. */
+interface Strings { cstring(off: number, field: string): string }
+
+function cachedStrings(v: ByteView): Strings {
+  const seen = new Map<number, string>();
+  return {
+    cstring(off, field) {
+      let s = seen.get(off);
+      if (s === undefined) seen.set(off, (s = v.cstring(off, field)));
+      return s;
+    },
+  };
+}
+
+function name(strs: Strings, off: number): string {
   return off === 0 ? '' : strs.cstring(off, `string offset ${off}`);
 }
 
 // readSubsection walks: u32 rec_size, then per section {sec_name_off, num_info, records}.
-function readSubsection(v: ByteView, strs: ByteView, what: string, minRec: number, rec: (r: ByteView, at: number, sec: string) => void): void {
+function readSubsection(v: ByteView, strs: Strings, what: string, minRec: number, rec: (r: ByteView, at: number, sec: string) => void): void {
   const recSize = v.u32(0, `${what} record size`);
   if (recSize < minRec || recSize % 4 !== 0) fail(`${what} record size ${recSize} is invalid`);
   let at = 4;
