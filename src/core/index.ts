@@ -10,6 +10,12 @@ export * from './elf/index.js';
 export * from './btf/index.js';
 export * from './maps/index.js';
 export * from './runtime/index.js';
+// the verifier; names the ELF and runtime modules also use get a Verifier prefix
+export { verify, VerifierError, REJECT_CODES, type RejectCode, type VerifyOptions, type VerifyResult, type VerifyStats, type MapLookup } from './verifier/index.js';
+export {
+  MAP_TYPES as VERIFIER_MAP_TYPES, PROG_TYPES as VERIFIER_PROG_TYPES, type ProgType as VerifierProgType, type MapInfo as VerifierMapInfo,
+} from './verifier/index.js';
+export * as verifier from './verifier/index.js';
 export * as cbpf from './cbpf/index.js';
 export * as pcap from './pcap/index.js';
 export * as pcapFilter from './pcap-filter/index.js';

@@ -17,7 +17,8 @@ import { progLoad, progLoadAll, progShow, loadFileObject, pinOptions } from './p
 import { syncPins } from '../../core/runtime/pin.js';
 
 const USAGE = `Usage: tsbpf prog run FILE [--section S] [--engine jit|interp] [--data-in FILE] [--data-out FILE|-]
-                     [--repeat N] [--budget N] [--unchecked] [--json] [--no-verify] [--trace] [--pin-root DIR]
+                     [--repeat N] [--budget N] [--checked|--unchecked] [--json] [--no-verify] [--trace] [--debug]
+                     [--pin-root DIR]
        tsbpf prog dump xlated FILE [--section S] [--opcodes]
        tsbpf prog load FILE [--section S] [PIN] [pinmaps DIR] [--no-verify] [--log-level N] [--engine E]
        tsbpf prog loadall FILE [PINDIR] [pinmaps DIR] [--no-verify] [--log-level N] [--engine E]
@@ -30,6 +31,8 @@ an object's program is loaded with its maps and global data and gets the context
 XDP an xdp_md whose packet is data_in, socket filter/tc/cgroup_skb a __sk_buff, other types
 data_in as their context. Maps pinned by name (LIBBPF_PIN_BY_NAME) are reused from and saved
 to --pin-root (default $TSBPF_PIN_ROOT or <tmpdir>/tsbpf-pins).
+An object's programs the verifier accepts run in trusted mode (no per-access checks); the
+others, and all with --no-verify or --checked, run in checked mode. --debug prints the mode.
 `;
 
 /** progCommand dispatches `tsbpf prog SUBCOMMAND`. */
@@ -86,6 +89,8 @@ export async function progRun(argv: string[], io: CliIo): Promise<number> {
       repeat: { type: 'string', default: '1' },
       budget: { type: 'string' },
       unchecked: { type: 'boolean', default: false },
+      checked: { type: 'boolean', default: false },
+      debug: { type: 'boolean', default: false },
       json: { type: 'boolean', short: 'j', default: false },
       'no-verify': { type: 'boolean', default: false },
       trace: { type: 'boolean', default: false },
@@ -102,14 +107,16 @@ export async function progRun(argv: string[], io: CliIo): Promise<number> {
   let r: { r0: bigint; durationNs: number; dataOut: Uint8Array };
   if (isElf(bytes) || file.endsWith('.c')) {
     const { coll } = await loadFileObject(file, bytes, {
-      one: true, section: values.section, engine, checked: !values.unchecked, verify: values['no-verify'] ? false : undefined,
+      one: true, section: values.section, engine, checked: explicitMode(values), verify: values['no-verify'] ? false : undefined,
       pins: pinOptions(values['pin-root']), trace: values.trace ? (l) => io.stderr(`trace: ${l}\n`) : undefined,
     });
     const prog = Object.values(coll.programs)[0];
+    if (values.debug) io.stderr(`debug: ${prog.name} runs in ${prog.checked ? 'checked' : 'trusted'} mode\n`);
     const res = prog.run({ data: dataIn, repeat, budget });
     syncPins(coll.rt);
     r = { r0: res.retval, durationNs: res.durationNs, dataOut: res.dataOut };
   } else {
+    if (values.debug) io.stderr(`debug: raw program runs in ${values.unchecked ? 'trusted' : 'checked'} mode (not verified)\n`);
     r = runRawInput(readProgramInput(file, io, values.section), engine, dataIn, repeat, budget, !values.unchecked);
   }
   const { r0, durationNs, dataOut } = r;
@@ -123,6 +130,12 @@ export async function progRun(argv: string[], io: CliIo): Promise<number> {
     if (values['data-out'] === '-') io.stdout(`data_out: ${toHex(dataOut, ' ')}\n`);
   }
   return 0;
+}
+
+/** explicitMode is the mode the user asked for: --checked, --unchecked, or undefined (trusted when verified). */
+function explicitMode(v: { checked: boolean; unchecked: boolean }): boolean | undefined {
+  if (v.checked && v.unchecked) throw new BpfError('EINVAL', '--checked and --unchecked exclude each other');
+  return v.checked ? true : v.unchecked ? false : undefined;
 }
 
 function runRawInput(input: ProgramInput, engine: Engine, dataIn: Uint8Array, repeat: number, budget: number | undefined, checked: boolean) {

@@ -57,7 +57,14 @@ export class BpfProgram {
   /** fd is the program's fd in the runtime (what prog arrays store), -1 when it has none */
   readonly fd: number;
 
-  constructor(readonly rt: Runtime, readonly spec: ProgramSpec, readonly insns: Insn[], readonly loaded: LoadedProgram, readonly cpu = 0) {
+  /**
+   * checked: whether the program runs with per-access checks (false: trusted mode, for
+   * programs the verifier accepted; see loadObject)
+   */
+  readonly checked: boolean;
+
+  constructor(readonly rt: Runtime, readonly spec: ProgramSpec, readonly insns: Insn[], readonly loaded: LoadedProgram, readonly cpu = 0, checked = true) {
+    this.checked = checked;
     this.name = spec.name;
     this.type = spec.type;
     this.sectionName = spec.sectionName;

@@ -34,7 +34,11 @@ export interface LoadObjectOptions extends EngineOptions {
   cpu?: number;
   /** load only these programs (section or function names); only the maps they use are created */
   programs?: string[];
-  /** verifier run on each program: default src/core/verifier (verifierHook()); false skips it */
+  /**
+   * verifier run on each program: default src/core/verifier (verifierHook()); false skips it.
+   * Programs it accepts run in trusted mode unless `checked` is set explicitly; others (not
+   * verified, or of a type the verifier does not model) run checked.
+   */
   verify?: VerifyHook | false;
   /** extra CO-RE target types, searched before tsbpf's own context types */
   coreBtf?: Btf;
@@ -129,9 +133,11 @@ function createMaps(rt: Runtime, spec: ObjectSpec, names: string[], opts: LoadOb
 
 function loadOne(rt: Runtime, spec: ObjectSpec, p: ProgramSpec, fds: Map<string, number>, targets: Btf[], engine: Engine,
   hook: VerifyHook | undefined, opts: LoadObjectOptions): BpfProgram {
-  const insns = prepareProgram(rt, spec, p, fds, targets, hook);
+  const { insns, verified } = prepareProgram(rt, spec, p, fds, targets, hook);
+  // a verified program runs in trusted mode unless the caller asked for checked mode
+  const checked = opts.checked ?? !verified;
   try {
-    return new BpfProgram(rt, p, insns, rt.load(engine, insns, { checked: opts.checked, cpu: opts.cpu, name: p.name }), opts.cpu ?? 0);
+    return new BpfProgram(rt, p, insns, rt.load(engine, insns, { checked, cpu: opts.cpu, name: p.name }), opts.cpu ?? 0, checked);
   } catch (e) {
     if (isBpfError(e)) throw e.withPrefix(`load program "${p.name}"`).withContext({ section: p.sectionName, symbol: p.name });
     throw e;
