@@ -6,6 +6,7 @@
  * storage is one contiguous block programs may be allowed to access without reaching keys.
  */
 import type { AddressSpace } from '../vm/memory.js';
+import { copyValue as copyLockedValue, spinLockOff } from './spin-lock.js';
 import { hashKey } from './hash-fn.js';
 import {
   BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT, H_BUCKETS, H_COUNT, H_ESTRIDE, H_FREE, H_HASHES,
@@ -72,7 +73,7 @@ export function hashUpdate(space: AddressSpace, hdr: number, keyAddr: number, va
     if (e !== 0 && f === BPF_NOEXIST) return -EEXIST;
     if (e === 0 && f === BPF_EXIST) return -ENOENT;
     if (e !== 0) {
-      copyValue(space, hdr, e, valAddr, cpu, false);
+      copyValue(space, hdr, e, valAddr, cpu, false, (flags & BPF_F_LOCK) !== 0);
       return 0;
     }
     return insert(space, hdr, keyAddr, valAddr, h, cpu);
@@ -101,11 +102,23 @@ function insert(space: AddressSpace, hdr: number, keyAddr: number, valAddr: numb
   return 0;
 }
 
-/** copyValue writes a value into element `e` (link value): one CPU's slot, or all (COPY_ALL_CPUS); `fresh` zeroes the other slots. */
-export function copyValue(space: AddressSpace, hdr: number, e: number, valAddr: number, cpu: number, fresh: boolean): void {
+/**
+ * copyValue writes a value into element `e` (link value): one CPU's slot, or all
+ * (COPY_ALL_CPUS); `fresh` zeroes the other slots. A value's bpf_spin_lock word is never
+ * written (a fresh element's is zeroed); `locked` (BPF_F_LOCK) copies while holding it.
+ */
+export function copyValue(space: AddressSpace, hdr: number, e: number, valAddr: number, cpu: number, fresh: boolean,
+  locked = false): void {
   const dv = space.dv, u8 = space.u8;
   const estride = dv.getUint32(hdr + H_ESTRIDE, true);
   const base = dv.getUint32(hdr + H_VALUES, true) + (e - 1) * estride;
+  const lo = spinLockOff(space, hdr);
+  if (lo >= 0) {
+    // maps with a spin lock are never per-CPU: one slot
+    if (fresh) dv.setUint32(base + lo, 0, true);
+    copyLockedValue(space, base, valAddr, dv.getUint32(hdr + H_VALUE_SIZE, true), lo, locked ? base + lo : -1);
+    return;
+  }
   if (cpu === COPY_ALL_CPUS) {
     u8.copyWithin(base, valAddr, valAddr + estride);
     return;

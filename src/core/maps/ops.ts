@@ -11,8 +11,9 @@ import { hashFind } from './ops-hash.js';
 import { lockMap, readBegin, readRetry, unlockMap } from './lock.js';
 import { lpmDelete, lpmGetNextKey, lpmLookup, lpmUpdate } from './lpm.js';
 import { extOf } from './ext.js';
+import { USER_OWNER, copyValue, spinLockOff, spinRelease, spinTake } from './spin-lock.js';
 import {
-  BPF_F_LOCK, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_PROG_ARRAY, isQueueStack, H_VALUES, isLruType, EINVAL, ENOTSUPP, H_ESTRIDE, H_NCPUS, H_STRIDE, H_TYPE, H_VALUE_SIZE, isArrayType, isHashType,
+  BPF_F_LOCK, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_PROG_ARRAY, isQueueStack, H_VALUES, isLruType, EINVAL, ENOTSUPP, H_ESTRIDE, H_NCPUS, H_STRIDE, H_TYPE, H_VALUE_SIZE, isArrayType, isHashType,
 } from './layout.js';
 
 export { COPY_ALL_CPUS } from './ops-hash.js';
@@ -59,15 +60,22 @@ function findValue(space: AddressSpace, hdr: number, keyAddr: number, t: number)
 /**
  * lookupCopy copies `len` bytes of the value storage of `key` into `out` at `at` (user-space
  * lookups): true when found. The search and the copy are one validated read, so the copy is
- * never a value a concurrent writer was changing.
+ * never a value a concurrent writer was changing. `locked` (BPF_F_LOCK) copies while holding
+ * the value's bpf_spin_lock; the lock word itself always reads as zero.
  */
-export function lookupCopy(space: AddressSpace, hdr: number, keyAddr: number, out: Uint8Array, at: number, len: number): boolean {
+export function lookupCopy(space: AddressSpace, hdr: number, keyAddr: number, out: Uint8Array, at: number, len: number,
+  locked = false): boolean {
   let seq: number, v: number;
+  const lo = spinLockOff(space, hdr);
   do {
     seq = readBegin(space, hdr);
     v = elemValue(space, hdr, keyAddr);
+    if (v !== 0 && lo >= 0 && locked) spinTake(space, v + lo, USER_OWNER);
     if (v !== 0) out.set(space.u8.subarray(v, v + len), at);
+    if (v !== 0 && lo >= 0 && locked) spinRelease(space, v + lo, USER_OWNER);
   } while (readRetry(space, hdr, seq));
+  // the lock word reads as zero (Linux: check_and_init_map_value)
+  if (v !== 0 && lo >= 0) out.fill(0, at + lo, at + lo + 4);
   return v !== 0;
 }
 
@@ -86,14 +94,20 @@ export function updateElem(space: AddressSpace, hdr: number, keyAddr: number, va
   if (isLruType(t)) {
     return lruUpdate(space, hdr, keyAddr, valAddr, flags, dv.getUint32(hdr + H_NCPUS, true) === 1 ? 0 : cpu, runCpu);
   }
-  if (flags & BPF_F_LOCK) return -EINVAL; // no map value holds a bpf_spin_lock yet
   const ncpus = dv.getUint32(hdr + H_NCPUS, true);
   const slot = ncpus === 1 ? 0 : cpu;
-  if (isHashType(t)) return hashUpdate(space, hdr, keyAddr, valAddr, flags, slot);
-  if (!isArrayType(t)) return -EINVAL;
+  // BPF_F_LOCK needs a bpf_spin_lock in the value (array: checked after index and NOEXIST, as Linux)
+  const lo = spinLockOff(space, hdr), badLock = (flags & BPF_F_LOCK) !== 0 && lo < 0;
+  if (isHashType(t)) return badLock ? -EINVAL : hashUpdate(space, hdr, keyAddr, valAddr, flags, slot);
+  if (!isArrayType(t) || (badLock && t !== BPF_MAP_TYPE_ARRAY)) return -EINVAL;
   const err = arrayCheckUpdate(space, hdr, keyAddr, flags);
   if (err) return err;
+  if (badLock) return -EINVAL;
   const base = arrayElem(space, hdr, keyAddr);
+  if (lo >= 0) {
+    copyValue(space, base, valAddr, dv.getUint32(hdr + H_VALUE_SIZE, true), lo, (flags & BPF_F_LOCK) !== 0 ? base + lo : -1);
+    return 0;
+  }
   if (slot === COPY_ALL_CPUS) {
     space.u8.copyWithin(base, valAddr, valAddr + dv.getUint32(hdr + H_ESTRIDE, true));
   } else {

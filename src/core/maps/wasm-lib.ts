@@ -14,7 +14,7 @@ import {
 import { I32, type MRT, Op, field, load32, memSize, newCode } from './wasm-util.js';
 
 /** Fault kinds passed to the runtime's `fault` import. */
-export const MF_READ = 1, MF_WRITE = 2, MF_UNINIT = 3, MF_NOT_MAP = 4;
+export const MF_READ = 1, MF_WRITE = 2, MF_UNINIT = 3, MF_NOT_MAP = 4, MF_LOCK_ALIGN = 5, MF_LOCK_DEADLOCK = 6, MF_UNLOCK = 7;
 
 function mixK(c: Code, k: number): void {
   c.get(k).i32(0xcc9e2d51 | 0).op(Op.i32_mul).i32(15).op(Op.i32_rotl).i32(0x1b873593).op(Op.i32_mul);

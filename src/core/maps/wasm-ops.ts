@@ -7,8 +7,8 @@
 import type { Code } from '../jit/wasm/encoder.js';
 import { H_LRU } from './lru.js';
 import {
-  BPF_F_LOCK, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_LPM_TRIE, E2BIG, EEXIST, EINVAL, ENOENT, H_BUCKETS, H_COUNT, H_ESTRIDE, H_FREE, H_HASHES, H_KEYS, H_KEY_SIZE,
-  H_KSTRIDE, H_MAX_ENTRIES, H_NBUCKETS, H_NCPUS, H_NEXT, H_TYPE, H_VALUES, H_VALUE_SIZE,
+  BPF_F_LOCK, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_LPM_TRIE, E2BIG, EEXIST, EINVAL, ENOENT, H_BUCKETS, H_COUNT, H_ESTRIDE, H_FREE, H_HASHES, H_KEYS, H_KEY_SIZE,
+  H_KSTRIDE, H_MAX_ENTRIES, H_NBUCKETS, H_NCPUS, H_NEXT, H_SPIN, H_TYPE, H_VALUES, H_VALUE_SIZE,
 } from './layout.js';
 import { isArrayT, isHashT } from './wasm-lib.js';
 import { EXT_TYPE_MASK } from './ext.js';
@@ -84,11 +84,18 @@ export function genUpdate(m: MRT): Code {
   c.i32(-1).get(3).op(Op.i32_wrap_i64).get(3).i64(0x100000000n).op(Op.i64_ge_u).op(Op.select).set(f);
   field(c, hdr, H_TYPE); c.set(t);
   jsCall(c, m, t, JS_WRITE, 0, hdr, key, val, f);
-  c.get(f).i32(BPF_F_LOCK).op(Op.i32_and).if(); retErr(c, EINVAL); c.end();
-  c.get(f).i32(2).op(Op.i32_gt_u).if(); retErr(c, EINVAL); c.end();
+  // values holding a bpf_spin_lock: the TypeScript update (the lock word is skipped or taken)
+  field(c, hdr, H_SPIN).if();
+  c.i32(0).get(hdr).get(key).get(val).get(f).get(INSN).call(m.js).op(Op.return);
+  c.end();
+  // from here no value has a lock: BPF_F_LOCK is EINVAL, for arrays after the index and NOEXIST checks (as Linux)
+  c.get(f).i32(~BPF_F_LOCK).op(Op.i32_and).i32(2).op(Op.i32_gt_u).if(); retErr(c, EINVAL); c.end();
+  // (BPF_F_LOCK is bit 2)
+  c.get(f).i32(2).op(Op.i32_shr_u).i32(1).op(Op.i32_and).get(t).i32(BPF_MAP_TYPE_ARRAY).op(Op.i32_ne).op(Op.i32_and).if(); retErr(c, EINVAL); c.end();
   isArrayT(c, t); c.if();
   c.get(key); load32(c); c.tee(i); field(c, hdr, H_MAX_ENTRIES); c.op(Op.i32_ge_u).if(); retErr(c, E2BIG); c.end();
   c.get(f).i32(1).op(Op.i32_and).if(); retErr(c, EEXIST); c.end();
+  c.get(f).i32(BPF_F_LOCK).op(Op.i32_and).if(); retErr(c, EINVAL); c.end();
   c.get(hdr); field(c, hdr, H_VALUES); c.get(i); field(c, hdr, H_ESTRIDE); c.op(Op.i32_mul).op(Op.i32_add).call(m.slot);
   c.get(val); field(c, hdr, H_VALUE_SIZE); memCopy(c);
   c.i64(0).op(Op.return);

@@ -4,6 +4,8 @@
  * bpf_map_update_elem and bpf_map_delete_elem with the JIT's helper signature
  * (r1..r5 i64, insn i32) -> i64, so a JIT-compiled program's map calls never leave Wasm.
  *
+ * Also bpf_spin_lock and bpf_spin_unlock (wasm-spin.ts).
+ *
  * Imports: env.memory; env.fault(kind i32, insn i32, addr i64, len i32) (throws the
  * BpfError); globals env.stackBase, env.cb (the context's JIT control block: regions of the
  * current run), env.cpu, env.checked, env.block (the runtime block, see layout.ts).
@@ -14,13 +16,15 @@ import { ModuleBuilder } from '../jit/wasm/encoder.js';
 import { contextRuntime } from '../jit/runtime.js';
 import type { VmContext } from '../vm/engine.js';
 import type { AddressSpace } from '../vm/memory.js';
-import { MF_NOT_MAP, MF_READ, MF_UNINIT, MF_WRITE, genCheck, genElem, genFind, genHash, genKeyEq, genMapPtr, genSlot } from './wasm-lib.js';
+import { MF_LOCK_ALIGN, MF_LOCK_DEADLOCK, MF_NOT_MAP, MF_READ, MF_UNINIT, MF_UNLOCK, MF_WRITE, genCheck, genElem, genFind, genHash, genKeyEq, genMapPtr, genSlot } from './wasm-lib.js';
 import { genDelete, genLookup, genUpdate } from './wasm-ops.js';
+import { genSpinLock, genSpinUnlock } from './wasm-spin.js';
+import { SPIN_MSG } from './spin-lock.js';
 import { deleteElem, lookupElem, updateElem } from './ops.js';
 import { I32, I64, type MRT } from './wasm-util.js';
 
 /** MAP_RUNTIME_EXPORTS are the helper names the module exports. */
-export const MAP_RUNTIME_EXPORTS = ['map_lookup_elem', 'map_update_elem', 'map_delete_elem'] as const;
+export const MAP_RUNTIME_EXPORTS = ['map_lookup_elem', 'map_update_elem', 'map_delete_elem', 'spin_lock', 'spin_unlock'] as const;
 type ExportName = (typeof MAP_RUNTIME_EXPORTS)[number];
 
 /** buildMapRuntime encodes the module for shared or unshared memory. */
@@ -49,7 +53,7 @@ export function buildMapRuntime(shared: boolean): Uint8Array {
   mb.defineFunc(m.elem, genElem(m));
   mb.defineFunc(m.slot, genSlot(m));
   const helper = [I64, I64, I64, I64, I64, I32];
-  const gens = { map_lookup_elem: genLookup, map_update_elem: genUpdate, map_delete_elem: genDelete };
+  const gens = { map_lookup_elem: genLookup, map_update_elem: genUpdate, map_delete_elem: genDelete, spin_lock: genSpinLock, spin_unlock: genSpinUnlock };
   for (const name of MAP_RUNTIME_EXPORTS) {
     const f = mb.declareFunc(helper, [I64]);
     mb.defineFunc(f, gens[name](m));
@@ -79,6 +83,12 @@ function faultError(kind: number, insn: number, addr: bigint, len: number): BpfE
       return new BpfError('E_MEM', `invalid memory access: ${kind === MF_WRITE ? 'write' : 'read'} of ${len} bytes`, { insn, address });
     case MF_UNINIT:
       return new BpfError('E_UNINIT_STACK', 'read of uninitialised stack', { insn, address });
+    case MF_LOCK_ALIGN:
+      return new BpfError('E_HELPER', SPIN_MSG.align, { insn });
+    case MF_LOCK_DEADLOCK:
+      return new BpfError('E_HELPER', SPIN_MSG.deadlock, { insn });
+    case MF_UNLOCK:
+      return new BpfError('E_HELPER', SPIN_MSG.unlock, { insn });
     case MF_NOT_MAP:
       return new BpfError('E_HELPER', `0x${BigInt.asUintN(64, addr).toString(16)} is not a map`, { insn });
     default:

@@ -14,7 +14,8 @@ import { COPY_ALL_CPUS, deleteElem, getNextKey, lookupCopy, updateElem } from '.
 import { errnoError } from './errno.js';
 import { extDelete, extLookup, extMapCreate, extUpdate } from './ext-commands.js';
 import { isExtType } from '../maps/ext.js';
-import { spinLockOff } from '../maps/spin-lock.js';
+import { btfSpinLock, setSpinLockOff, spinLockOff } from '../maps/spin-lock.js';
+import { type Btf, parseBtf } from '../btf/index.js';
 import type { MapInfo, Runtime } from './runtime.js';
 
 /** MapCreateAttr adds a name to the creation attributes. */
@@ -24,20 +25,49 @@ export interface MapCreateAttr extends MapAttr {
   innerMapFd?: number;
   /** map_extra (bloom filter: number of hash functions) */
   mapExtra?: bigint | number;
+  /** BTF describing the value (btf_fd: parsed, or raw .BTF bytes), for a struct bpf_spin_lock in it */
+  btf?: Btf | Uint8Array | null;
+  /** btf_value_type_id: the value's type in `btf` (0: none) */
+  btfValueTypeId?: number;
+}
+
+const parsed = new WeakMap<Uint8Array, Btf>();
+
+/** valueSpinLock is the offset of the bpf_spin_lock BTF puts in the value, -1 for none; throws the kernel's errno. */
+function valueSpinLock(a: MapCreateAttr): number {
+  if (!a.btf || !a.btfValueTypeId) return -1;
+  let btf: Btf;
+  if (a.btf instanceof Uint8Array) {
+    const bytes = a.btf;
+    try {
+      btf = parsed.get(bytes) ?? parseBtf(bytes);
+    } catch {
+      throw errnoError('BPF_MAP_CREATE', -EINVAL);
+    }
+    parsed.set(bytes, btf);
+  } else btf = a.btf;
+  const off = btfSpinLock(btf, a.btfValueTypeId, a.valueSize, a.mapType);
+  if (off < -1) throw errnoError('BPF_MAP_CREATE', off);
+  return off;
 }
 
 /** mapCreate creates a map and returns its fd. */
 export function mapCreate(rt: Runtime, attr: MapCreateAttr): number {
-  if (isExtType(attr.mapType)) return extMapCreate(rt, attr);
+  if (isExtType(attr.mapType)) {
+    if (valueSpinLock(attr) >= 0) throw errnoError('BPF_MAP_CREATE', -95); // EOPNOTSUPP: no spin lock in these types
+    return extMapCreate(rt, attr);
+  }
   const a = { ...attr, mapFlags: attr.mapFlags ?? 0 };
   for (const f of ['mapType', 'keySize', 'valueSize', 'maxEntries', 'mapFlags'] as const) {
     if (!Number.isInteger(a[f]) || a[f] < 0 || a[f] > 0xffffffff) throw new BpfError('EINVAL', `BPF_MAP_CREATE: bad ${f}`);
   }
   const err = checkMapAttr(a);
   if (err) throw errnoError('BPF_MAP_CREATE', err);
+  const lock = valueSpinLock(a);
   const id = rt.table.nextId;
   const s = allocMap(rt.space, a, id, rt.ncpus);
   if (typeof s === 'number') throw errnoError('BPF_MAP_CREATE', s);
+  setSpinLockOff(rt.space, s.hdr, lock);
   rt.table.add(id, s.hdr);
   return rt.addMap({
     id, name: attr.name ?? '', hdr: s.hdr, mapType: a.mapType, keySize: a.keySize, valueSize: a.valueSize,
@@ -83,10 +113,15 @@ function put(rt: Runtime, bytes: Uint8Array): number {
   return place(rt, bytes)[0];
 }
 
-/** mapLookupElem returns a copy of the value of `key`; throws ENOENT when there is none. */
-export function mapLookupElem(rt: Runtime, fd: number, key: Uint8Array): Uint8Array {
+/**
+ * mapLookupElem returns a copy of the value of `key`; throws ENOENT when there is none.
+ * `flags`: 0 or BPF_F_LOCK (copy under the value's bpf_spin_lock).
+ */
+export function mapLookupElem(rt: Runtime, fd: number, key: Uint8Array, flags = 0): Uint8Array {
+  if (flags !== 0 && flags !== BPF_F_LOCK) throw errnoError('BPF_MAP_LOOKUP_ELEM', -EINVAL);
   const m = rt.map(fd);
   if (m.mapFlags & BPF_F_WRONLY) throw errnoError('BPF_MAP_LOOKUP_ELEM', -EPERM);
+  if (flags & BPF_F_LOCK && spinLockOff(rt.space, m.hdr) < 0) throw errnoError('BPF_MAP_LOOKUP_ELEM', -EINVAL);
   needSize('BPF_MAP_LOOKUP_ELEM', 'key', key, m.keySize);
   if (isExtType(m.mapType)) return extLookup(rt, m, key);
   if (m.mapType === BPF_MAP_TYPE_PROG_ARRAY) return progArrayLookup(rt, m, key);
@@ -94,7 +129,7 @@ export function mapLookupElem(rt: Runtime, fd: number, key: Uint8Array): Uint8Ar
   if (isQueueStack(m.mapType)) return popValue(rt, m, false, 'BPF_MAP_LOOKUP_ELEM');
   const out = new Uint8Array(userValueSize(rt, m));
   // search and copy as one validated read (workers may be updating the map)
-  if (!lookupCopy(rt.space, m.hdr, put(rt, key), out, 0, out.length)) throw errnoError('BPF_MAP_LOOKUP_ELEM', -2);
+  if (!lookupCopy(rt.space, m.hdr, put(rt, key), out, 0, out.length, flags !== 0)) throw errnoError('BPF_MAP_LOOKUP_ELEM', -2);
   return out;
 }
 

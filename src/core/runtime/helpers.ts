@@ -15,6 +15,7 @@ import type { Runtime } from './runtime.js';
 import { registerTailCall } from './tailcall.js';
 import { registerRingbufHelpers } from './ringbuf.js';
 import { registerExtHelpers } from './ext-helpers.js';
+import { SPIN_MSG, spinRelease, spinTake } from '../maps/spin-lock.js';
 
 const U32 = 0x100000000n;
 
@@ -80,6 +81,7 @@ export function registerRuntimeHelpers(rt: Runtime, seed?: number): void {
       return neg(qsPop(space, hdr, helperPointer(env, v, vsize(hdr), true), del));
     });
   }
+  registerSpinLock(rt);
   registerMiscHelpers(rt, seed);
   registerTailCall(rt);
   registerRingbufHelpers(rt);
@@ -104,4 +106,21 @@ function registerMiscHelpers(rt: Runtime, seed?: number): void {
     return BigInt(s);
   });
   h.register('get_smp_processor_id', (_1, _2, _3, _4, _5, env) => BigInt(env.cpu));
+}
+
+/** registerSpinLock adds bpf_spin_lock / bpf_spin_unlock (JavaScript; the JIT imports the map runtime's). */
+function registerSpinLock(rt: Runtime): void {
+  const lockAt = (v: bigint, env: HelperEnv): number => {
+    const a = helperPointer(env, v, 4, true);
+    if ((a & 3) !== 0) throw new BpfError('E_HELPER', SPIN_MSG.align);
+    return a;
+  };
+  rt.helpers.register('spin_lock', (v, _2, _3, _4, _5, env) => {
+    if (!spinTake(rt.space, lockAt(v, env), env.cpu + 1)) throw new BpfError('E_HELPER', SPIN_MSG.deadlock);
+    return 0n;
+  }, mapRuntimeHelper(rt, 'spin_lock'));
+  rt.helpers.register('spin_unlock', (v, _2, _3, _4, _5, env) => {
+    if (!spinRelease(rt.space, lockAt(v, env), env.cpu + 1)) throw new BpfError('E_HELPER', SPIN_MSG.unlock);
+    return 0n;
+  }, mapRuntimeHelper(rt, 'spin_unlock'));
 }

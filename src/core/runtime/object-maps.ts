@@ -56,6 +56,8 @@ export function createMap(rt: Runtime, spec: MapSpec, btf: Uint8Array | null): n
   if (!mapTypeSupported(spec.typeId)) fail(spec, `unsupported type ${spec.type}`, 'ENOTSUPP');
   const attr: MapCreateAttr & { innerMapFd?: number } = mapAttrOf(spec);
   if (spec.innerMap) attr.innerMapFd = createMap(rt, spec.innerMap, btf);
+  // the value's BTF locates a struct bpf_spin_lock in it
+  if (btf && spec.btfValueTypeId) Object.assign(attr, { btf, btfValueTypeId: spec.btfValueTypeId });
   let fd: number;
   try {
     fd = mapCreate(rt, attr);
