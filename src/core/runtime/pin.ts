@@ -149,7 +149,8 @@ export function decodeMapSnapshot(bytes: Uint8Array, path: string): MapSnapshot 
 
 /** restoreMap creates a map from a snapshot and fills it (ignoring user-space write bans). */
 export function restoreMap(rt: Runtime, s: MapSnapshot): number {
-  const fd = mapCreate(rt, { mapType: s.mapType, keySize: s.keySize, valueSize: s.valueSize, maxEntries: s.maxEntries, mapFlags: s.mapFlags, name: s.name });
+  const fd = mapCreate(rt, { mapType: s.mapType, keySize: s.keySize, valueSize: s.valueSize, maxEntries: s.maxEntries, mapFlags: s.mapFlags, name: s.name,
+    btf: s.btf, btfValueTypeId: s.btfValueTypeId }); // BTF: a bpf_spin_lock in the value
   for (const [k, v] of s.entries) rawUpdate(rt, fd, k, resizePerCpu(rt, fd, v, s.ncpus));
   if (s.frozen) mapFreeze(rt, fd);
   setMapMeta(rt, fd, { btf: s.btf, btfKeyTypeId: s.btfKeyTypeId, btfValueTypeId: s.btfValueTypeId });
