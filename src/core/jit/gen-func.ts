@@ -2,9 +2,9 @@
  * FuncGen generates the blocks of one Wasm function (one eBPF entry point) for the
  * stackifier: instruction dispatch, budget segments and terminators.
  *
- * Budget: a block is split into units that end after each bpf-to-bpf call (a callee charges
- * its own instructions, so a caller must not charge past a call in advance). Each unit is
- * charged once, before it runs. When the budget left does not cover the unit, the unit is
+ * Budget: a block is split into units that end after each bpf-to-bpf call or callback helper
+ * call (a callee or callback charges its own instructions, so a caller must not charge past a
+ * call in advance). Each unit is charged once, before it runs. When the budget left does not cover the unit, the unit is
  * not run here: the interpreter executes it from its start with exactly the budget left
  * (budgetTail), so the fault (E_BUDGET, or any earlier fault) and the memory it leaves are the
  * interpreter's by construction. The unit's last instruction is never reached in that case,
@@ -22,10 +22,14 @@ import { emitAtomic, emitLdAbs, emitLoad, emitStore } from './gen-mem.js';
 import { emitCall, emitCharge, emitCond, emitExit } from './gen-flow.js';
 import { F_NO_EXIT } from './layout.js';
 import { loadFast } from './gen-fast.js';
+import { CALLBACK_HELPERS } from '../helpers/registry.js';
 
-/** endsUnit tells whether an instruction ends a budget unit (bpf-to-bpf calls). */
+/**
+ * endsUnit tells whether an instruction ends a budget unit: bpf-to-bpf calls, and calls of
+ * helpers that run callbacks (bpf_loop ...), whose callbacks charge the same budget.
+ */
 function endsUnit(i: Insn): boolean {
-  return i.code === (o.BPF_JMP | o.BPF_CALL) && i.src === o.BPF_PSEUDO_CALL;
+  return i.code === (o.BPF_JMP | o.BPF_CALL) && (i.src === o.BPF_PSEUDO_CALL || (i.src === 0 && CALLBACK_HELPERS.includes(i.imm)));
 }
 
 /** FuncGen implements BlockEmitter for one function. */
