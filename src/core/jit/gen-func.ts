@@ -4,9 +4,9 @@
  *
  * Budget: a block is split into units that end after each bpf-to-bpf call or callback helper
  * call (a callee or callback charges its own instructions, so a caller must not charge past a
- * call in advance). Each unit is charged once, before it runs. When the budget left does not cover the unit, the unit is
- * not run here: the interpreter executes it from its start with exactly the budget left
- * (budgetTail), so the fault (E_BUDGET, or any earlier fault) and the memory it leaves are the
+ * call in advance). Each unit is charged once, before it runs. When the budget left does not
+ * cover the unit, the unit is not run here: the interpreter executes it from its start with
+ * exactly the budget left (budgetTail), so the fault (E_BUDGET, or any earlier fault) and the memory it leaves are the
  * interpreter's by construction. The unit's last instruction is never reached in that case,
  * so the tail never leaves straight-line code. An LD_ABS miss inside a unit refunds the
  * unit's instructions after it, so `steps` stays exact.
