@@ -6,10 +6,10 @@
  * call (a callee or callback charges its own instructions, so a caller must not charge past a
  * call in advance). Each unit is charged once, before it runs. When the budget left does not
  * cover the unit, the unit is not run here: the interpreter executes it from its start with
- * exactly the budget left (budgetTail), so the fault (E_BUDGET, or any earlier fault) and the memory it leaves are the
- * interpreter's by construction. The unit's last instruction is never reached in that case,
- * so the tail never leaves straight-line code. An LD_ABS miss inside a unit refunds the
- * unit's instructions after it, so `steps` stays exact.
+ * exactly the budget left (budgetTail), so the fault (E_BUDGET, or any earlier fault) and the
+ * memory it leaves are the interpreter's by construction. The unit's last instruction is never
+ * reached in that case, so the tail never leaves straight-line code. An LD_ABS miss inside a
+ * unit refunds the unit's instructions after it, so `steps` stays exact.
  */
 import type { Insn } from '../isa/instruction.js';
 import { lddwValue } from '../isa/instruction.js';
