@@ -24,7 +24,7 @@ test('elf fuzz target: a sample of 1500 seeds gives only typed errors naming the
 test('elf fuzz target: mutations are deterministic per seed and vary across seeds', () => {
   assert.deepEqual(mutationFor(77, corpus), mutationFor(77, corpus));
   const kinds = new Set(Array.from({ length: 300 }, (_, i) => mutationFor(i, corpus).strategies).flat());
-  for (const k of ['bytes', 'ehdr', 'shdr', 'truncate', 'btf', 'btf.ext', 'symtab', 'reloc', 'code']) assert.ok(kinds.has(k as never), k);
+  for (const k of ['bytes', 'ehdr', 'shdr', 'shdr-alias', 'truncate', 'btf', 'btf-ref', 'btf.ext', 'symtab', 'reloc', 'code']) assert.ok(kinds.has(k as never), k);
   // a good share of the mutated objects still parse, so the deep paths (linking, maps, BTF use) are reached
   let parsed = 0;
   for (let s = 0; s < 300; s++) {

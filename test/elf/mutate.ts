@@ -132,9 +132,32 @@ function btfEdits(r: Rng, o: CorpusObject, name: '.BTF' | '.BTF.ext'): Edit[] {
   }
 }
 
-const STRATEGIES = ['bytes', 'ehdr', 'shdr', 'truncate', 'btf', 'btf.ext', 'symtab', 'reloc', 'code'] as const;
+const STRATEGIES = ['bytes', 'ehdr', 'shdr', 'shdr-alias', 'truncate', 'btf', 'btf-ref', 'btf.ext', 'symtab', 'reloc', 'code'] as const;
 /** Strategy names the kinds of mutation. */
 export type Strategy = (typeof STRATEGIES)[number];
+
+// aliasEdits points one section's data at another's (or copies a whole header over another):
+// parsers then read, say, BTF bytes as BTF.ext, symbols as relocations, code as strings.
+function aliasEdits(r: Rng, o: CorpusObject): Edit[] {
+  const n = o.sections.length;
+  const [a, b] = [1 + r.int(n - 1), 1 + r.int(n - 1)];
+  const at = (i: number) => o.shoff + 64 * i;
+  if (r.int(2)) return [{ at: at(a) + 4, bytes: [...o.bytes.subarray(at(b) + 4, at(b) + 64)] }];
+  return [{ at: at(a) + 24, bytes: [...o.bytes.subarray(at(b) + 24, at(b) + 40)] }];
+}
+
+// btfRefEdits sets a word of the BTF type section to a small type id: references now point at
+// other types, often making cycles (typedef -> struct member -> typedef) or kind confusion.
+function btfRefEdits(r: Rng, o: CorpusObject): Edit[] {
+  const s = o.sections.find((x) => x.name === '.BTF');
+  if (!s || s.size < 24) return randomBytes(r, o, 0, o.bytes.length);
+  const word = (off: number) => Number(readField(o, s.offset + off, 4));
+  const start = s.offset + word(4) + word(8);
+  const len = Math.min(word(12), s.offset + s.size - start);
+  if (len < 4) return randomBytes(r, o, s.offset, s.size);
+  const at = start + 4 * r.int(Math.floor(len / 4));
+  return [{ at, bytes: bytesOf(BigInt(r.int(64)), 4, o.le) }];
+}
 
 function edits(r: Rng, o: CorpusObject, how: Strategy): Edit[] {
   switch (how) {
@@ -144,6 +167,8 @@ function edits(r: Rng, o: CorpusObject, how: Strategy): Edit[] {
       return [fieldEdit(r, o, off, w)];
     }
     case 'shdr': return recordField(r, o, { ...o.sections[0], offset: o.shoff, size: o.sections.length * 64 }, 64, SHDR_FIELDS);
+    case 'shdr-alias': return aliasEdits(r, o);
+    case 'btf-ref': return btfRefEdits(r, o);
     case 'truncate': {
       const cuts = [r.int(o.bytes.length), ...o.sections.flatMap((s) => [s.offset, s.offset + s.size, s.offset + (s.size >> 1)])];
       return [{ truncate: Math.min(r.pick(cuts), o.bytes.length - 1) }];

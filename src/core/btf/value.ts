@@ -17,7 +17,7 @@ export type BtfValue =
   | { kind: 'arr'; items: BtfValue[] }
   | { kind: 'obj'; fields: [string, BtfValue][] };
 
-interface Ctx { btf: Btf; data: Uint8Array; le: boolean; depth: number; plain: boolean }
+interface Ctx { btf: Btf; data: Uint8Array; le: boolean; depth: number; plain: boolean; nodes: number; maxNodes: number }
 
 /**
  * btfValue decodes `data` as type `id`; `littleEndian` defaults to the BTF's byte order.
@@ -27,11 +27,15 @@ interface Ctx { btf: Btf; data: Uint8Array; le: boolean; depth: number; plain: b
 export function btfValue(btf: Btf, id: number, data: Uint8Array, littleEndian = btf.littleEndian, plain = true): BtfValue {
   const size = typeSize(btf, id);
   if (data.length < size) throw new BpfError('E_BTF', `value of ${size} bytes expected, got ${data.length}`);
-  return walk({ btf, data, le: littleEndian, depth: 0, plain }, id, 0, 0);
+  // Leaves of a real value cover distinct bytes (unions and empty structs aside); corrupt BTF
+  // (zero-size elements in a huge array, a DAG of structs reusing each other) could expand
+  // without end, so the walk is bounded by the value's size.
+  return walk({ btf, data, le: littleEndian, depth: 0, plain, nodes: 0, maxNodes: 16 * data.length + 65536 }, id, 0, 0);
 }
 
 function walk(c: Ctx, id: number, byteOff: number, bitOff: number): BtfValue {
   if (c.depth > MAX_RESOLVE_DEPTH * 4) throw new BpfError('E_BTF', 'type nesting too deep');
+  if (++c.nodes > c.maxNodes) throw new BpfError('E_BTF', `value of type [${id}] has more than ${c.maxNodes} parts for ${c.data.length} bytes`);
   const t = typeById(c.btf, id);
   c.depth++;
   try {
