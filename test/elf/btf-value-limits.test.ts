@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseObject } from '../../src/core/elf/index.js';
-import { btfValue, type Btf, type BtfArray, type BtfComposite, type BtfType } from '../../src/core/btf/index.js';
+import { btfValue, typeName, type Btf, type BtfArray, type BtfComposite, type BtfType } from '../../src/core/btf/index.js';
 import type { BpfError } from '../../src/core/errors.js';
 
 const isBtfError = (e: unknown) => (e as BpfError).code === 'E_BTF';
@@ -43,4 +43,18 @@ test('a DAG of structs with exponentially many leaves is refused', { timeout: 60
   // a small one is fine: 2^4 leaves
   assert.equal(btfValue(btf, 5, new Uint8Array([7])).kind, 'obj');
   assert.throws(() => btfValue(btf, types.length - 1, new Uint8Array([7])), isBtfError);
+});
+
+test('type names of prototypes sharing parameter types level after level stay bounded', { timeout: 60_000 }, () => {
+  const types: BtfType[] = [{ kind: 'void', id: 0, name: '' }, { kind: 'int', id: 1, name: 'int', size: 4, bits: 32, offset: 0, signed: true, char: false, bool: false }];
+  for (let i = 0; i < 30; i++) {
+    const id = types.length;
+    const prev = id === 2 ? 1 : id - 1; // a pointer to the previous prototype (or int)
+    types.push({ kind: 'func_proto', id, name: '', returnType: 1, params: [{ name: 'a', type: prev }, { name: 'b', type: prev }] });
+    types.push({ kind: 'ptr', id: id + 1, name: '', type: id });
+  }
+  const btf: Btf = { littleEndian: true, types, strings: new Uint8Array(1) };
+  assert.equal(typeName(btf, 4), 'int (*)(int (*)(int, int) *, int (*)(int, int) *)');
+  const deep = typeName(btf, types.length - 1);
+  assert.ok(deep.includes('...') && deep.length < 200_000, `${deep.length} chars`);
 });

@@ -8,9 +8,17 @@ import { typeById, MAX_RESOLVE_DEPTH } from './query.js';
 
 /** typeName prints a type as C would name it. */
 export function typeName(btf: Btf, id: number, depth = 0): string {
-  if (depth > MAX_RESOLVE_DEPTH) return '...';
+  return nameOf(btf, id, depth, { left: NAME_BUDGET });
+}
+
+// Function prototypes name their parameters' types: corrupt BTF whose prototypes share
+// parameter types level after level would expand exponentially, so a name has a size budget.
+const NAME_BUDGET = 4096;
+
+function nameOf(btf: Btf, id: number, depth: number, budget: { left: number }): string {
+  if (depth > MAX_RESOLVE_DEPTH || --budget.left < 0) return '...';
   const t = typeById(btf, id);
-  const inner = (ref: number) => typeName(btf, ref, depth + 1);
+  const inner = (ref: number) => nameOf(btf, ref, depth + 1, budget);
   switch (t.kind) {
     case 'void': return 'void';
     case 'int': case 'float': case 'typedef': case 'func': return t.name;
