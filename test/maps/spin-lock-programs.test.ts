@@ -15,6 +15,8 @@ import { interpreter } from '../../src/core/vm/interpreter.js';
 import { jit } from '../../src/core/jit/index.js';
 import { Runtime } from '../../src/core/runtime/runtime.js';
 import * as cmd from '../../src/core/runtime/commands.js';
+import { mapLookupBatch, mapUpdateBatch } from '../../src/core/runtime/batch.js';
+import { errnoOf } from './kernel-util.js';
 import { lockValueBtf } from './btf-blob.js';
 
 const engines: Array<[string, Engine, boolean]> = [
@@ -150,4 +152,23 @@ test('spin lock programs: the same results, lock words and faults in every engin
   assert.deepEqual(e.slice(20, 22), [U(-22), 0n], 'BPF_F_LOCK without a lock in the value');
   assert.deepEqual(e.slice(22), [7n, 0n]);
   for (let i = 1; i < all.length; i++) assert.deepEqual(all[i], e, engines[i][0]);
+});
+
+test('batch commands with BPF_F_LOCK: values copied around the lock, EINVAL without a lock or with other flags', () => {
+  const rt = new Runtime();
+  const fd = cmd.mapCreate(rt, { mapType: 1, keySize: 4, valueSize: 24, maxEntries: 8, btf: BTF.blob, btfValueTypeId: BTF.value });
+  const plain = cmd.mapCreate(rt, { mapType: 1, keySize: 4, valueSize: 24, maxEntries: 8 });
+  const keys = [1, 2, 3].map(u32), vals = [1, 2, 3].map((n) => new Uint8Array(24).fill(n));
+  assert.equal(mapUpdateBatch(rt, fd, keys, vals, 4), 3);
+  assert.equal(mapUpdateBatch(rt, plain, keys, vals, 0), 3);
+  assert.equal(errnoOf(() => mapUpdateBatch(rt, plain, keys, vals, 4)).errno, 22);
+  const b = mapLookupBatch(rt, fd, null, 10, 4);
+  assert.equal(b.values.length, 3);
+  for (const v of b.values) {
+    const n = v[0];
+    assert.deepEqual([...v], [...new Uint8Array(24).fill(n)].map((x, i) => (i >= 8 && i < 12 ? 0 : x)), 'lock bytes read as zero');
+  }
+  assert.equal(errnoOf(() => mapLookupBatch(rt, plain, null, 10, 4)).errno, 22);
+  assert.equal(errnoOf(() => mapLookupBatch(rt, fd, null, 10, 8)).errno, 22);
+  assert.equal(mapLookupBatch(rt, plain, null, 10).values.length, 3);
 });

@@ -4,7 +4,8 @@
  * batch starts after it (get_next_key), and null means "from the start" / "done".
  */
 import { BpfError, isBpfError } from '../errors.js';
-import { isHashType } from '../maps/layout.js';
+import { BPF_F_LOCK, isHashType } from '../maps/layout.js';
+import { spinLockOff } from '../maps/spin-lock.js';
 import * as cmd from './commands.js';
 import type { Runtime } from './runtime.js';
 
@@ -24,14 +25,20 @@ function nextKey(rt: Runtime, fd: number, key: Uint8Array | null): Uint8Array | 
   }
 }
 
-/** mapLookupBatch returns up to `count` elements after `cursor` (null: from the first). */
-export function mapLookupBatch(rt: Runtime, fd: number, cursor: Uint8Array | null, count: number): BatchResult {
+/**
+ * mapLookupBatch returns up to `count` elements after `cursor` (null: from the first);
+ * `elemFlags` 0 or BPF_F_LOCK (values copied under their bpf_spin_lock).
+ */
+export function mapLookupBatch(rt: Runtime, fd: number, cursor: Uint8Array | null, count: number, elemFlags = 0): BatchResult {
+  if (elemFlags !== 0 && (elemFlags !== BPF_F_LOCK || spinLockOff(rt.space, rt.map(fd).hdr) < 0)) {
+    throw new BpfError('EINVAL', 'BPF_MAP_LOOKUP_BATCH: elem_flags other than BPF_F_LOCK, or BPF_F_LOCK without a bpf_spin_lock');
+  }
   if (!Number.isInteger(count) || count <= 0) throw new BpfError('EINVAL', 'BPF_MAP_LOOKUP_BATCH: count must be positive');
   const out: BatchResult = { keys: [], values: [], cursor: null };
   let k = nextKey(rt, fd, cursor);
   while (k && out.keys.length < count) {
     out.keys.push(k);
-    out.values.push(cmd.mapLookupElem(rt, fd, k));
+    out.values.push(cmd.mapLookupElem(rt, fd, k, elemFlags));
     k = nextKey(rt, fd, k);
   }
   out.cursor = k ? out.keys[out.keys.length - 1] : null;
