@@ -37,7 +37,7 @@ test('elf fuzz target: mutations are deterministic per seed and vary across seed
   assert.ok(parsed > 60 && parsed < 280, `parsed ${parsed} of 300`);
 });
 
-test('elf fuzz regressions: lddw cut by a function end, negative member offsets in map values', () => {
+test('elf fuzz regressions: lddw cut by a function end, negative member offsets in map values, self-nested map definitions', () => {
   // st_size of a .text function shrunk so the function ends between the halves of an lddw
   const cut: Edit[] = [{ at: 4056, bytes: [0x40, 0, 0, 0, 0, 0, 0, 0] }];
   const tail = applyEdits(obj('test/loader/fixtures/tail_calls.o'), cut);
@@ -46,6 +46,10 @@ test('elf fuzz regressions: lddw cut by a function end, negative member offsets 
   // high byte of a struct member's bit offset set: the decoded byte offset must not go negative
   const neg: Edit[] = [{ at: 2771, bytes: [0xc9] }];
   assert.equal(checkBytes(applyEdits(obj('test/fixtures/c/xdp_maps.o'), neg)), null);
+  // a prog array's __array(values) retargeted at its own definition: recursion, now refused as libbpf does
+  const self = applyEdits(obj('test/fixtures/c/prog_array.o'), [{ at: 2540, bytes: [0x1b, 0, 0, 0] }]);
+  assert.equal(checkBytes(self), null);
+  assert.throws(() => parseObject(self), (e: BpfError) => e.code === 'E_ELF' && /multi-level maps of maps/.test(e.message));
 });
 
 test('elf fuzz checker flags stray exceptions, unplaced errors and slow parses', () => {

@@ -98,7 +98,7 @@ function uintValue(btf: Btf, id: number, map: string, field: string, sec: string
 }
 
 // mapDef decodes one BTF map definition struct; valuesAt is the byte offset of `values` or -1.
-function mapDef(btf: Btf, id: number, name: string, sec: string): { spec: MapSpec; valuesAt: number } {
+function mapDef(btf: Btf, id: number, name: string, sec: string, inner = false): { spec: MapSpec; valuesAt: number } {
   const st = skipQualifiers(btf, id);
   if (st.kind !== 'struct') fail(`map definition is a ${st.kind}, not a struct`, sec, name);
   const m = blankMap(name, sec);
@@ -108,6 +108,8 @@ function mapDef(btf: Btf, id: number, name: string, sec: string): { spec: MapSpe
     if (setter) setter(m, uintValue(btf, f.type, name, f.name, sec));
     else if (f.name === 'key' || f.name === 'value') typeField(btf, m, f.name, f.type);
     else if (f.name === 'values') {
+      // as libbpf: an inner map template cannot itself hold maps (corrupt BTF could loop here)
+      if (inner) fail('inner map definition has values: multi-level maps of maps are not supported', sec, name);
       valuesAt = f.bitOffset / 8;
       valuesField(btf, m, f.type);
     } else fail(`unknown map definition field ${f.name}`, sec, name);
@@ -130,7 +132,7 @@ function valuesField(btf: Btf, m: MapSpec, id: number): void {
   const p = skipQualifiers(btf, a.type);
   if (p.kind !== 'ptr') fail('values array does not hold pointers', m.section, m.name);
   const target = skipQualifiers(btf, p.type);
-  if (target.kind === 'struct') m.innerMap = mapDef(btf, target.id, `${m.name}.inner`, m.section).spec;
+  if (target.kind === 'struct') m.innerMap = mapDef(btf, target.id, `${m.name}.inner`, m.section, true).spec;
   else if (target.kind !== 'func_proto') fail(`values array holds pointers to ${target.kind}`, m.section, m.name);
   if (m.valueSize === 0) m.valueSize = 4; // program or map fds
 }
