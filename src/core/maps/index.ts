@@ -8,3 +8,5 @@ export * from './ops.js';
 export * from './table.js';
 export { hashKey } from './hash-fn.js';
 export { buildMapRuntime, mapRuntimeInstance, mapRuntimeHelper, MAP_RUNTIME_EXPORTS } from './wasm.js';
+export { btfSpinLock, spinLockOff, USER_OWNER } from './spin-lock.js';
+export { innerTemplate, type InnerTemplate } from './map-in-map.js';
