@@ -37,7 +37,7 @@ test('elf fuzz target: mutations are deterministic per seed and vary across seed
   assert.ok(parsed > 60 && parsed < 280, `parsed ${parsed} of 300`);
 });
 
-test('elf fuzz regressions: lddw cut by a function end, negative member offsets in map values, self-nested map definitions', () => {
+test('elf fuzz regressions: lddw cut by a function end, negative member offsets in map values, self-nested map definitions, huge .bss', () => {
   // st_size of a .text function shrunk so the function ends between the halves of an lddw
   const cut: Edit[] = [{ at: 4056, bytes: [0x40, 0, 0, 0, 0, 0, 0, 0] }];
   const tail = applyEdits(obj('test/loader/fixtures/tail_calls.o'), cut);
@@ -50,6 +50,10 @@ test('elf fuzz regressions: lddw cut by a function end, negative member offsets 
   const self = applyEdits(obj('test/fixtures/c/prog_array.o'), [{ at: 2540, bytes: [0x1b, 0, 0, 0] }]);
   assert.equal(checkBytes(self), null);
   assert.throws(() => parseObject(self), (e: BpfError) => e.code === 'E_ELF' && /multi-level maps of maps/.test(e.message));
+  // .bss sh_size set to 2^47: refused before allocating
+  const bss = applyEdits(obj('test/fixtures/c/global_data.o'), [{ at: 9293, bytes: [0x80] }]);
+  assert.equal(checkBytes(bss), null);
+  assert.throws(() => parseObject(bss), (e: BpfError) => e.code === 'E_ELF' && e.context.section === '.bss');
 });
 
 test('elf fuzz checker flags stray exceptions, unplaced errors and slow parses', () => {

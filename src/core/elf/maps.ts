@@ -137,6 +137,8 @@ function valuesField(btf: Btf, m: MapSpec, id: number): void {
   if (m.valueSize === 0) m.valueSize = 4; // program or map fds
 }
 
+const MAX_DATA_VALUE = 1 << 22;
+
 /** isDataSection tells whether a section is global data libbpf turns into an array map. */
 export function isDataSection(s: ElfSection): boolean {
   if (!(s.flags & SHF_ALLOC)) return false;
@@ -151,6 +153,9 @@ export function dataMap(btf: Btf | null, s: ElfSection): MapSpec {
   m.valueSize = s.size;
   m.maxEntries = 1;
   m.flags = BPF_F_MMAPABLE | (s.name.startsWith('.rodata') ? BPF_F_RDONLY_PROG : 0);
+  // .bss has no bytes in the file: its size alone must not make us allocate without bound
+  // (an array map value holds at most KMALLOC_MAX_SIZE, 4 MiB, in the kernel and in tsbpf)
+  if (s.type === SHT_NOBITS && s.size > MAX_DATA_VALUE) fail(`${s.size} bytes of zero-initialised data exceed an array map value (${MAX_DATA_VALUE} bytes)`, s.name);
   m.initialValue = s.type === SHT_NOBITS ? new Uint8Array(s.size) : s.data.slice();
   const ds: BtfDatasec | undefined = btf ? findType(btf, 'datasec', s.name) : undefined;
   if (ds) m.btfValueTypeId = ds.id;
