@@ -4,7 +4,8 @@
  * kernel with the JIT, `interp-jit-structured` the interpreter with the JIT on the same
  * kernel-verifiable programs, and `interp-jit` the interpreter with the JIT on wild programs
  * (test/jit/fuzz-target.ts); `elf` feeds mutated objects to the ELF/BTF parser
- * (test/elf/fuzz-target.ts). Other pairs plug in with `registerFuzzTarget(diffTarget(...))`.
+ * (test/elf/fuzz-target.ts); `verifier-kernel` and `verifier-soundness` check the verifier against
+ * the kernel's and against checked-mode runs (test/verifier/fuzz-targets.ts). Other pairs plug in with `registerFuzzTarget(diffTarget(...))`.
  */
 import type fc from 'fast-check';
 import { interpreter } from '../../src/core/vm/interpreter.js';
@@ -13,6 +14,7 @@ import { engineExecutor, kernelExecutor, type Executor } from './exec.js';
 import { progSpecArb, type ProgSpec } from './spec.js';
 import { interpJitTarget, jitExecutor } from '../jit/fuzz-target.js';
 import { elfFuzzTarget } from '../elf/fuzz-target.js';
+import { verifierKernelTarget, verifierSoundnessTarget } from '../verifier/fuzz-targets.js';
 
 /** SeedChecker checks the program of one seed (shrinking mismatches when asked). */
 export type SeedChecker = (seed: number, shrink: boolean) => SeedReport;
@@ -75,3 +77,5 @@ registerFuzzTarget(diffTarget('interp-jit-structured', 'reference interpreter vs
 registerFuzzTarget(diffTarget('kernel-jit', 'Linux kernel (BPF_PROG_TEST_RUN) vs the JIT (checked and trusted) on kernel-verifiable programs',
   () => [kernelExecutor(), jitExecutor()]));
 registerFuzzTarget(elfFuzzTarget());
+registerFuzzTarget(verifierKernelTarget());
+registerFuzzTarget(verifierSoundnessTarget());

@@ -1,0 +1,28 @@
+// Small samples of the verifier's fuzz targets (the long runs are `npm run fuzz -- --target
+// verifier-kernel|verifier-soundness`): no seed may be a mismatch, and most seeds must give a
+// verdict both ways / a run (not all rejected).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fuzzTarget } from '../gen/targets.js';
+
+const N = Number(process.env.VERIFIER_FUZZ_N ?? 150);
+
+for (const name of ['verifier-kernel', 'verifier-soundness']) {
+  test(`fuzz target ${name}: ${N} seeds, no mismatch`, (t) => {
+    const target = fuzzTarget(name);
+    assert.ok(target, `${name} is registered`);
+    const avail = target.available();
+    if (!avail.ok) return t.skip(avail.reason);
+    const check = target.prepare();
+    const counts = { match: 0, mismatch: 0, rejected: 0 };
+    const bad: string[] = [];
+    for (let seed = 1; seed <= N; seed++) {
+      const r = check(seed, false);
+      counts[r.first.status]++;
+      if (r.first.status === 'mismatch') bad.push(`seed ${seed}: ${r.first.detail}`);
+    }
+    t.diagnostic(JSON.stringify(counts));
+    assert.deepEqual(bad.slice(0, 2), []);
+    assert.ok(counts.match >= N / 3, `enough programs compared or run: ${JSON.stringify(counts)}`);
+  });
+}
