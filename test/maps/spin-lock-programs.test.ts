@@ -172,3 +172,19 @@ test('batch commands with BPF_F_LOCK: values copied around the lock, EINVAL with
   assert.equal(errnoOf(() => mapLookupBatch(rt, fd, null, 10, 8)).errno, 22);
   assert.equal(mapLookupBatch(rt, plain, null, 10).values.length, 3);
 });
+
+test('shared memory: a lock a faulted program left taken neither hangs user space nor the next program on that CPU', () => {
+  for (const [name, engine] of [['interp', interpreter], ['jit', jit]] as const) {
+    const rt = new Runtime({ shared: true });
+    const fd = cmd.mapCreate(rt, { mapType: 2, keySize: 4, valueSize: 24, maxEntries: 1, btf: BTF.blob, btfValueTypeId: BTF.value });
+    const p = rt.load(engine, assemble(prog(fd)), { checked: true });
+    assert.match(outcome(() => p.run({ args: [3n] }).r0) as string, /bpf_spin_lock: the lock is already held/, name);
+    const lockWord = rt.space.dv.getUint32(rt.map(fd).values + 8, true);
+    assert.equal(lockWord, 1, `${name}: still held by CPU 0`);
+    // a BPF_F_LOCK lookup gives up waiting after a bounded spin and leaves the holder's lock alone
+    assert.deepEqual([...cmd.mapLookupElem(rt, fd, u32(0), 4).subarray(8, 12)], [0, 0, 0, 0], name);
+    assert.equal(rt.space.dv.getUint32(rt.map(fd).values + 8, true), 1, name);
+    assert.match(outcome(() => p.run({ args: [1n] }).r0) as string, /already held/, `${name}: same CPU again`);
+    assert.equal(outcome(() => p.run({ args: [2n] }).r0), 0n, `${name}: its holder can release it`);
+  }
+});

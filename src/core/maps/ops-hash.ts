@@ -6,7 +6,7 @@
  * storage is one contiguous block programs may be allowed to access without reaching keys.
  */
 import type { AddressSpace } from '../vm/memory.js';
-import { copyValue as copyLockedValue, spinLockOff } from './spin-lock.js';
+import { copyAroundLock, spinLockOff } from './spin-lock.js';
 import { hashKey } from './hash-fn.js';
 import {
   BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT, H_BUCKETS, H_COUNT, H_ESTRIDE, H_FREE, H_HASHES,
@@ -116,7 +116,7 @@ export function copyValue(space: AddressSpace, hdr: number, e: number, valAddr: 
   if (lo >= 0) {
     // maps with a spin lock are never per-CPU: one slot
     if (fresh) dv.setUint32(base + lo, 0, true);
-    copyLockedValue(space, base, valAddr, dv.getUint32(hdr + H_VALUE_SIZE, true), lo, locked ? base + lo : -1);
+    copyAroundLock(space, base, valAddr, dv.getUint32(hdr + H_VALUE_SIZE, true), lo, locked ? base + lo : -1);
     return;
   }
   if (cpu === COPY_ALL_CPUS) {

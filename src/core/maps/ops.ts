@@ -11,7 +11,7 @@ import { hashFind } from './ops-hash.js';
 import { lockMap, readBegin, readRetry, unlockMap } from './lock.js';
 import { lpmDelete, lpmGetNextKey, lpmLookup, lpmUpdate } from './lpm.js';
 import { extOf } from './ext.js';
-import { USER_OWNER, copyValue, spinLockOff, spinRelease, spinTake } from './spin-lock.js';
+import { USER_OWNER, copyAroundLock, spinLockOff, spinRelease, spinTake } from './spin-lock.js';
 import {
   BPF_F_LOCK, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_PROG_ARRAY, isQueueStack, H_VALUES, isLruType, EINVAL, ENOTSUPP, H_ESTRIDE, H_NCPUS, H_STRIDE, H_TYPE, H_VALUE_SIZE, isArrayType, isHashType,
 } from './layout.js';
@@ -70,9 +70,9 @@ export function lookupCopy(space: AddressSpace, hdr: number, keyAddr: number, ou
   do {
     seq = readBegin(space, hdr);
     v = elemValue(space, hdr, keyAddr);
-    if (v !== 0 && lo >= 0 && locked) spinTake(space, v + lo, USER_OWNER);
+    const held = v !== 0 && lo >= 0 && locked && spinTake(space, v + lo, USER_OWNER);
     if (v !== 0) out.set(space.u8.subarray(v, v + len), at);
-    if (v !== 0 && lo >= 0 && locked) spinRelease(space, v + lo, USER_OWNER);
+    if (held) spinRelease(space, v + lo, USER_OWNER);
   } while (readRetry(space, hdr, seq));
   // the lock word reads as zero (Linux: check_and_init_map_value)
   if (v !== 0 && lo >= 0) out.fill(0, at + lo, at + lo + 4);
@@ -105,7 +105,7 @@ export function updateElem(space: AddressSpace, hdr: number, keyAddr: number, va
   if (badLock) return -EINVAL;
   const base = arrayElem(space, hdr, keyAddr);
   if (lo >= 0) {
-    copyValue(space, base, valAddr, dv.getUint32(hdr + H_VALUE_SIZE, true), lo, (flags & BPF_F_LOCK) !== 0 ? base + lo : -1);
+    copyAroundLock(space, base, valAddr, dv.getUint32(hdr + H_VALUE_SIZE, true), lo, (flags & BPF_F_LOCK) !== 0 ? base + lo : -1);
     return 0;
   }
   if (slot === COPY_ALL_CPUS) {

@@ -85,7 +85,14 @@ function i32(space: AddressSpace): Int32Array {
   return v;
 }
 
-/** spinTake takes the lock at `addr` (4-aligned) for `owner`; false when that can never happen (a deadlock). */
+/** USER_SPINS bounds a user-space copy's wait for a lock (a program that faulted holding it never releases it). */
+const USER_SPINS = 1 << 24;
+
+/**
+ * spinTake takes the lock at `addr` (4-aligned) for `owner`; false when that can never
+ * happen (a deadlock), or, for user space, after USER_SPINS attempts (the copy then goes on
+ * without the lock rather than hang the thread).
+ */
 export function spinTake(space: AddressSpace, addr: number, owner: number): boolean {
   if (!space.shared) {
     if (space.dv.getUint32(addr, true) !== 0) return false;
@@ -93,10 +100,11 @@ export function spinTake(space: AddressSpace, addr: number, owner: number): bool
     return true;
   }
   const v = i32(space), i = addr >> 2;
-  for (;;) {
+  for (let n = 0; ; n++) {
     const old = Atomics.compareExchange(v, i, 0, owner | 0) >>> 0;
     if (old === 0) return true;
     if (old === owner && owner !== USER_OWNER) return false;
+    if (owner === USER_OWNER && n >= USER_SPINS) return false;
   }
 }
 
@@ -111,18 +119,18 @@ export function spinRelease(space: AddressSpace, addr: number, owner: number): b
 }
 
 /**
- * copyValue copies a value of `size` bytes from `src` to `dst` (addresses) except the lock
+ * copyAroundLock copies a value of `size` bytes from `src` to `dst` (addresses) except the lock
  * word at `lockOff` (-1: plain copy); with `lockAt` >= 0 the copy happens while the lock at
  * that address is held by user space (BPF_F_LOCK).
  */
-export function copyValue(space: AddressSpace, dst: number, src: number, size: number, lockOff: number, lockAt = -1): void {
+export function copyAroundLock(space: AddressSpace, dst: number, src: number, size: number, lockOff: number, lockAt = -1): void {
   const u8 = space.u8;
   if (lockOff < 0) {
     u8.copyWithin(dst, src, src + size);
     return;
   }
-  if (lockAt >= 0) spinTake(space, lockAt, USER_OWNER);
+  const held = lockAt >= 0 && spinTake(space, lockAt, USER_OWNER);
   u8.copyWithin(dst, src, src + lockOff);
   u8.copyWithin(dst + lockOff + 4, src + lockOff + 4, src + size);
-  if (lockAt >= 0) spinRelease(space, lockAt, USER_OWNER);
+  if (held) spinRelease(space, lockAt, USER_OWNER);
 }
