@@ -143,6 +143,11 @@ function stackAccess(v: Verifier, st: VState, reg: Reg, a: Access): Reg | undefi
     const off = range.lo;
     if (a.atomic) {
       stackCheckInit(frame, a.regno, off, off + a.size);
+      // the read half of the atomic: a partial spilled pointer is an invalid fill, and a whole
+      // one must not be turned into a scalar by arithmetic (the kernel refuses both)
+      if (isPointer(stackRead(frame, a.regno, off, a.size, false))) {
+        reject('INVALID_ATOMIC', `BPF_ATOMIC on a spilled pointer at fp${off} is not allowed`);
+      }
       stackClobber(frame, off, off + a.size, true);
       return loadedScalar(a.size, false);
     }

@@ -78,7 +78,7 @@ export function minFrameLen(frame: Uint8Array): number {
 
 // Parts of the context a program may write (tc: mark, queue_mapping, priority, tc_index, cb,
 // tc_classid; otherwise only cb). Regions must not overlap, so the rest is cut around them.
-const TC_WRITABLE: Array<[number, number]> = [[8, 16], [32, 36], [44, 68], [72, 76]];
+const TC_WRITABLE: Array<[number, number]> = [[8, 16], [32, 36], [44, 68], [72, 76], [152, 160]]; // + tstamp, as the kernel allows tc
 const CB_WRITABLE: Array<[number, number]> = [[48, 68]];
 
 function ctxRegions(md: number, writable: Array<[number, number]>): Region[] {
