@@ -26,3 +26,23 @@ for (const name of ['verifier-kernel', 'verifier-soundness']) {
     assert.ok(counts.match >= N / 3, `enough programs compared or run: ${JSON.stringify(counts)}`);
   });
 }
+
+// Seeds the long runs found (now fixed): an atomic on a spilled pointer the kernel refuses
+// (verifier-kernel 3645), and tc writes to __sk_buff.tstamp that checked mode refused
+// (verifier-soundness 5988, 9375, 19963, 35813, 36568).
+const REGRESSIONS: Array<[string, number[]]> = [
+  ['verifier-kernel', [3645]],
+  ['verifier-soundness', [5988, 9375, 19963, 35813, 36568]],
+];
+for (const [name, seeds] of REGRESSIONS) {
+  test(`fuzz target ${name}: regression seeds ${seeds.join(', ')}`, (t) => {
+    const target = fuzzTarget(name)!;
+    const avail = target.available();
+    if (!avail.ok) return t.skip(avail.reason);
+    const check = target.prepare();
+    for (const seed of seeds) {
+      const r = check(seed, false);
+      assert.notEqual(r.first.status, 'mismatch', `seed ${seed}: ${r.first.detail}`);
+    }
+  });
+}
