@@ -12,3 +12,11 @@ test('examples/lib/run-program.mjs: both engines and the debugger agree', () => 
   assert.equal(stops.length, 5);
   assert.match(r.stdout, /^exited: r0 = 10$/m);
 });
+
+test('tsbpf demo runs examples/fnv1a.s in both engines with the FNV-1a of its data', () => {
+  const r = spawnSync(process.execPath, ['bin/tsbpf', 'demo'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  let h = 0x811c9dc5;
+  for (const b of new TextEncoder().encode('hello, eBPF')) h = Math.imul(h ^ b, 16777619) >>> 0;
+  for (const engine of ['jit', 'interp']) assert.match(r.stdout, new RegExp(`^  ${engine}\\s+r0 = 0x${h.toString(16)} `, 'm'));
+});

@@ -9,21 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { switchCommand } from '../../src/cli/commands/switch.js';
-import type { CliIo } from '../../src/cli/io.js';
 import { readCapture, writePcap } from '../../src/core/pcap/index.js';
-import { frame } from './util.js';
+import { frame, memoryIo } from './util.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsbpf-capture-'));
 
-function io(): CliIo & { out: string; err: string } {
-  const o = { out: '', err: '' } as CliIo & { out: string; err: string };
-  o.stdout = (t) => void (o.out += t);
-  o.stderr = (t) => void (o.err += t);
-  o.readFile = (p) => new Uint8Array(readFileSync(p));
-  o.writeFile = (p, d) => writeFileSync(p, d);
-  o.readStdin = () => new Uint8Array(0);
-  return o;
-}
+const io = memoryIo;
 
 test('switch --capture keeps exactly the received frames that match the expression', async () => {
   // source ports 1001..1010; the filter keeps src ports 1003..1006

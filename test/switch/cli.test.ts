@@ -11,19 +11,10 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { switchCommand } from '../../src/cli/commands/switch.js';
 import { pktgenCommand } from '../../src/cli/commands/pktgen.js';
-import type { CliIo } from '../../src/cli/io.js';
 import { readCapture, writePcap } from '../../src/core/pcap/index.js';
-import { frame } from './util.js';
+import { frame, memoryIo } from './util.js';
 
-function io(): CliIo & { out: string; err: string } {
-  const o = { out: '', err: '' } as CliIo & { out: string; err: string };
-  o.stdout = (t) => void (o.out += t);
-  o.stderr = (t) => void (o.err += t);
-  o.readFile = (p) => new Uint8Array(readFileSync(p));
-  o.writeFile = (p, d) => writeFileSync(p, d);
-  o.readStdin = () => new Uint8Array(0);
-  return o;
-}
+const io = memoryIo;
 
 const dir = mkdtempSync(join(tmpdir(), 'tsbpf-switch-'));
 const hasTcpdump = spawnSync('tcpdump', ['--version']).status === 0;

@@ -1,7 +1,8 @@
 /**
  * Shared helpers of the switch tests: example objects, frames, draining ports.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { CliIo } from '../../src/cli/io.js';
 import { join } from 'node:path';
 import { programFromObject, type SwitchProgram } from '../../src/switch/program.js';
 import { buildUdpFrame, parseMac } from '../../src/switch/dataplane/frames.js';
@@ -50,3 +51,14 @@ export const MODES: Mode[] = [
   { label: 'jit+js', opts: { engine: jit, dataplane: 'js' } },
   { label: 'interp+js', opts: { engine: interpreter, dataplane: 'js' } },
 ];
+
+/** memoryIo is a CliIo that collects output in `out`/`err` and uses the real files. */
+export function memoryIo(): CliIo & { out: string; err: string } {
+  const o = { out: '', err: '' } as CliIo & { out: string; err: string };
+  o.stdout = (t) => void (o.out += t);
+  o.stderr = (t) => void (o.err += t);
+  o.readFile = (p) => new Uint8Array(readFileSync(p));
+  o.writeFile = (p, d) => writeFileSync(p, d);
+  o.readStdin = () => new Uint8Array(0);
+  return o;
+}
