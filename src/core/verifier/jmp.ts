@@ -126,23 +126,38 @@ function pktCompare(taken: VState, fall: VState, i: Insn, dst: Reg, src: Reg, op
   const endVsData = (dst.type === RegType.PTR_TO_PACKET_END && src.type === RegType.PTR_TO_PACKET)
     || (isInitPkt(dst) && src.type === RegType.PTR_TO_PACKET_META);
   if (!dataVsEnd && !endVsData) return;
+  // mark_pkt_end: on the side where the packet pointer is known to be past (or at) the end, the
+  // kernel gives that register a negative range, so any access through it is refused
+  const endMark = (st: VState, regno: number, beyond: boolean) => markPktEnd(st, regno, beyond);
   switch (op) {
     case o.BPF_JGT:
-      if (dataVsEnd) goodPkt(fall, dst, false); else goodPkt(taken, src, true);
+      if (dataVsEnd) { goodPkt(fall, dst, false); endMark(taken, i.dst, true); } else { goodPkt(taken, src, true); endMark(fall, i.src, false); }
       break;
     case o.BPF_JLT:
-      if (dataVsEnd) goodPkt(taken, dst, true); else goodPkt(fall, src, false);
+      if (dataVsEnd) { goodPkt(taken, dst, true); endMark(fall, i.dst, false); } else { goodPkt(fall, src, false); endMark(taken, i.src, true); }
       break;
     case o.BPF_JGE:
-      if (dataVsEnd) goodPkt(fall, dst, true); else goodPkt(taken, src, false);
+      if (dataVsEnd) { goodPkt(fall, dst, true); endMark(taken, i.dst, false); } else { goodPkt(taken, src, false); endMark(fall, i.src, true); }
       break;
     case o.BPF_JLE:
-      if (dataVsEnd) goodPkt(taken, dst, false); else goodPkt(fall, src, true);
+      if (dataVsEnd) { goodPkt(taken, dst, false); endMark(fall, i.dst, true); } else { goodPkt(fall, src, true); endMark(taken, i.src, false); }
       break;
     default:
       break;
   }
   void i;
+}
+
+/** BEYOND_PKT_END / AT_PKT_END are the kernel's negative ranges of a pointer known to be past / at the end. */
+const BEYOND_PKT_END = -1, AT_PKT_END = -2;
+
+/** markPktEnd gives register `regno` of the innermost frame a negative range (mark_pkt_end). */
+function markPktEnd(st: VState, regno: number, beyond: boolean): void {
+  const f = cur(st);
+  const r = f.regs[regno];
+  if (r.type === RegType.PTR_TO_PACKET || r.type === RegType.PTR_TO_PACKET_META) {
+    f.regs[regno] = { ...r, range: beyond ? BEYOND_PKT_END : AT_PKT_END };
+  }
 }
 
 /** goodPkt gives every packet pointer with the same base as `p` the range up to p (find_good_pkt_pointers). */
