@@ -4,11 +4,10 @@
  * leaves the other ports, and prints Mpps and Gbps once a second, then a summary.
  */
 import { parseArgs } from 'node:util';
-import { BpfError, isBpfError } from '../../core/errors.js';
-import { readFileSync } from 'node:fs';
+import { BpfError } from '../../core/errors.js';
 import { Switch } from '../../switch/dataplane/switch.js';
 import { makeTemplates, type Range } from '../../switch/dataplane/pktgen.js';
-import { loadSwitchProgram } from '../../switch/load.js';
+import { loadSwitchProgram, loadWorkerProgram } from '../../switch/load.js';
 import { Runtime } from '../../core/runtime/runtime.js';
 import { fillDevmaps } from '../../switch/objects.js';
 import { WasmFrameSource } from '../../switch/dataplane/gen-wasm.js';
@@ -66,14 +65,7 @@ export async function pktgenCommand(argv: string[], io: CliIo): Promise<number> 
   if (!(duration > 0 && duration <= 3600)) throw new BpfError('EINVAL', `--duration must be in (0, 3600] seconds`);
   if (a.workers !== undefined) {
     // an object with maps is loaded by MultiSwitch into a runtime the workers share
-    let prog: SwitchProgram | undefined, object: Uint8Array | undefined;
-    try {
-      prog = loadSwitchProgram(a);
-    } catch (e) {
-      if (!isBpfError(e) || e.code !== 'ENOTSUPP' || !a.prog) throw e;
-      object = new Uint8Array(readFileSync(a.prog));
-    }
-    return pktgenWorkers({ prog, object }, templates, count(a.workers, 'workers')!, duration, a, io);
+    return pktgenWorkers(loadWorkerProgram(a), templates, count(a.workers, 'workers')!, duration, a, io);
   }
   const runtime = new Runtime();
   const prog = loadSwitchProgram(a, runtime);

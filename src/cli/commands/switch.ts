@@ -7,11 +7,10 @@
  * running switch.
  */
 import { parseArgs } from 'node:util';
-import { BpfError, isBpfError } from '../../core/errors.js';
+import { BpfError } from '../../core/errors.js';
 import { MultiSwitch } from '../../switch/workers/multi.js';
-import type { SwitchProgram } from '../../switch/program.js';
 import { Switch } from '../../switch/dataplane/switch.js';
-import { loadSwitchProgram, type LoadedSwitchProgram } from '../../switch/load.js';
+import { loadSwitchProgram, loadWorkerProgram, type LoadedSwitchProgram } from '../../switch/load.js';
 import { Runtime } from '../../core/runtime/runtime.js';
 import { dumpMaps, fillDevmaps, switchObject } from '../../switch/objects.js';
 import { programFromAsm } from '../../switch/program.js';
@@ -259,13 +258,7 @@ async function runWorkers(ports: PortArg[], a: { workers?: string; duration?: st
   }
   const duration = a.duration === undefined ? 3 : Number(a.duration);
   if (!(duration > 0)) throw new BpfError('EINVAL', '--duration must be a positive number of seconds');
-  let prog: SwitchProgram | undefined, object: Uint8Array | undefined;
-  try {
-    prog = loadSwitchProgram(a);
-  } catch (e) {
-    if (!isBpfError(e) || e.code !== 'ENOTSUPP' || !a.prog) throw e;
-    object = new Uint8Array(readFileSync(a.prog));
-  }
+  const { prog, object } = loadWorkerProgram(a);
   const ms = await MultiSwitch.start({ workers, ports: ports.length, prog, mode: 'gen', checked: !a.unchecked,
     dataplane: a.dataplane as 'wasm' | 'js' | undefined, object: object && { bytes: object, select: { section: a.section, name: a.name } },
     templates: makeTemplates({ flows: ports[0].gen, srcPort: [1024, 1024 + ports[0].gen! - 1] }) });
