@@ -6,13 +6,12 @@ import type { AddressSpace } from '../vm/memory.js';
 import {
   BPF_F_MMAPABLE, BPF_F_NO_PREALLOC, BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY, BPF_F_WRONLY_PROG,
   BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_LRU_PERCPU_HASH, E2BIG, EINVAL, ENOMEM, ENOTSUPP,
-  H_BUCKETS, H_ESTRIDE, H_FLAGS, H_FREE, H_HASHES, H_ID, H_KEYS, H_KEY_SIZE, H_KSTRIDE, H_MAX_ENTRIES, H_NBUCKETS,
-  H_NCPUS, H_NEXT, H_STRIDE, H_TYPE, H_VALUES, H_VALUE_SIZE, HEADER_SIZE, isArrayType, isHashType, isLruType, isPerCpu, round8,
+  H_BUCKETS, H_FREE, H_HASHES, H_KEYS, H_NBUCKETS, H_NEXT, isArrayType, isHashType, isLruType, isPerCpu, round8,
 } from './layout.js';
 import { H_LRU, lruBlockSize, lruInit } from './lru.js';
 import { qsInit } from './queue.js';
 import { lpmInit } from './lpm.js';
-import { extOps } from './ext.js';
+import { allocHeader, bucketsFor, extOps } from './ext.js';
 
 /** MapAttr are the BPF_MAP_CREATE inputs (bpf_attr field names in camelCase). */
 export interface MapAttr {
@@ -32,8 +31,6 @@ const HASH_FLAGS = BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NUMA_NODE | A
 const PCPU_MIN_UNIT_SIZE = 32768;
 /** KMALLOC_MAX_SIZE (4 KiB pages, MAX_PAGE_ORDER 10) and sizeof(struct htab_elem) bound hash elements. */
 const KMALLOC_MAX_SIZE = 1 << 22, HTAB_ELEM_SIZE = 48;
-/** MAX_MAP_BYTES bounds one map's storage (the address space is at most 4 GiB). */
-const MAX_MAP_BYTES = 2 ** 31;
 
 function accessOk(flags: number): boolean {
   const both = (a: number, b: number): boolean => (flags & a) !== 0 && (flags & b) !== 0;
@@ -120,24 +117,16 @@ export function allocMap(space: AddressSpace, a: MapAttr, id: number, ncpus: num
   const valuesSize = t === BPF_MAP_TYPE_RINGBUF ? 2 * n : qs ? (n + 1) * estride : n * estride;
   const hash = isHashType(t);
   const kstride = round8(a.keySize);
-  const nb = hash ? bucketCount(n) : 0;
+  const nb = hash ? bucketsFor(n) : 0;
   const lpm = t === BPF_MAP_TYPE_LPM_TRIE;
   const extra = hash ? n * kstride + n * 4 + n * 4 + nb * 4 : lpm ? n * kstride + n * 8 : 0;
   const lruSize = lru ? lruBlockSize(n, ncpus, percpuLru) : 0;
-  const total = HEADER_SIZE + valuesSize + extra + lruSize;
-  if (total > MAX_MAP_BYTES || nb > 2 ** 30) return -ENOMEM;
-  let hdr: number;
-  try {
-    hdr = space.alloc(total, 64);
-  } catch {
-    return -ENOMEM;
-  }
+  if (nb > 2 ** 30) return -ENOMEM;
+  const s = allocHeader(space, a, id, valuesSize, extra + lruSize, { stride, slots, maxEntries: n });
+  if (typeof s === 'number') return s;
+  const { hdr, values } = s;
   const dv = space.dv;
-  const values = hdr + HEADER_SIZE;
   const put = (off: number, v: number): void => dv.setUint32(hdr + off, v, true);
-  put(H_ID, id); put(H_TYPE, t); put(H_KEY_SIZE, a.keySize); put(H_VALUE_SIZE, a.valueSize);
-  put(H_MAX_ENTRIES, n); put(H_FLAGS, a.mapFlags ?? 0); put(H_STRIDE, stride); put(H_NCPUS, slots);
-  put(H_VALUES, values); put(H_ESTRIDE, estride); put(H_KSTRIDE, kstride);
   if (hash) {
     const keys = values + valuesSize, hashes = keys + n * kstride, next = hashes + n * 4, buckets = next + n * 4;
     put(H_KEYS, keys); put(H_HASHES, hashes); put(H_NEXT, next); put(H_BUCKETS, buckets); put(H_NBUCKETS, nb);
@@ -156,18 +145,11 @@ export function allocMap(space: AddressSpace, a: MapAttr, id: number, ncpus: num
     put(H_KEYS, keys); put(H_HASHES, keys + n * kstride); put(H_NEXT, keys + n * kstride + n * 4);
     lpmInit(space, hdr);
   }
-  return { hdr, values, valuesSize };
+  return s;
 }
 
 /** percpuLruEntries: BPF_F_NO_COMMON_LRU rounds max_entries to a multiple of the CPU count (as Linux). */
 function percpuLruEntries(max: number, ncpus: number): number {
   const up = Math.ceil(max / ncpus) * ncpus;
   return up < max || up > 0xffffffff ? Math.floor(max / ncpus) * ncpus : up;
-}
-
-/** bucketCount is the kernel's roundup_pow_of_two(max_entries). */
-function bucketCount(n: number): number {
-  let b = 1;
-  while (b < n) b *= 2;
-  return b;
 }

@@ -81,18 +81,31 @@ export function notAllowed(helper: string, what: string): never {
   throw new BpfError('E_HELPER', `${helper} is not allowed on a ${what} map`);
 }
 
-/** MAX_EXT_BYTES bounds one map's storage (as create.ts). */
-const MAX_EXT_BYTES = 2 ** 31;
+/** MAX_MAP_BYTES bounds one map's storage (the address space is at most 4 GiB). */
+const MAX_MAP_BYTES = 2 ** 31;
+
+/** HeaderShape is what differs between map layouts when allocHeader fills the common fields. */
+export interface HeaderShape {
+  /** bytes per CPU slot (default round8(value_size)) */
+  stride?: number;
+  /** value slots per element (default 1; the CPU count for per-CPU maps) */
+  slots?: number;
+  /** max_entries as stored (default the attribute's; per-CPU LRU maps round it) */
+  maxEntries?: number;
+}
 
 /**
  * allocHeader allocates a header followed by `valuesSize` bytes of values and `extra` bytes,
- * fills the common header fields (one value slot of round8(value_size) per element) and
- * returns the storage, or -ENOMEM.
+ * fills the common header fields (id, type, sizes, flags, strides, slots, values) and returns
+ * the storage, or -ENOMEM when it would exceed MAX_MAP_BYTES or the memory. Every map layout
+ * (create.ts and the extension types) starts here.
  */
 export function allocHeader(space: AddressSpace, a: MapAttr, id: number, valuesSize: number, extra: number,
-  stride = round8(a.valueSize)): MapStorage | number {
+  shape: HeaderShape | number = {}): MapStorage | number {
+  const sh = typeof shape === 'number' ? { stride: shape } : shape;
+  const stride = sh.stride ?? round8(a.valueSize), slots = sh.slots ?? 1;
   const total = HEADER_SIZE + valuesSize + extra;
-  if (total > MAX_EXT_BYTES) return -ENOMEM;
+  if (total > MAX_MAP_BYTES) return -ENOMEM;
   let hdr: number;
   try {
     hdr = space.alloc(total, 64);
@@ -102,8 +115,8 @@ export function allocHeader(space: AddressSpace, a: MapAttr, id: number, valuesS
   const dv = space.dv;
   const put = (off: number, v: number): void => dv.setUint32(hdr + off, v, true);
   put(H_ID, id); put(H_TYPE, a.mapType); put(H_KEY_SIZE, a.keySize); put(H_VALUE_SIZE, a.valueSize);
-  put(H_MAX_ENTRIES, a.maxEntries); put(H_FLAGS, a.mapFlags ?? 0); put(H_STRIDE, stride); put(H_NCPUS, 1);
-  put(H_VALUES, hdr + HEADER_SIZE); put(H_ESTRIDE, stride); put(H_KSTRIDE, round8(a.keySize));
+  put(H_MAX_ENTRIES, sh.maxEntries ?? a.maxEntries); put(H_FLAGS, a.mapFlags ?? 0); put(H_STRIDE, stride);
+  put(H_NCPUS, slots); put(H_VALUES, hdr + HEADER_SIZE); put(H_ESTRIDE, stride * slots); put(H_KSTRIDE, round8(a.keySize));
   return { hdr, values: hdr + HEADER_SIZE, valuesSize };
 }
 
