@@ -146,8 +146,50 @@ export function funcGraph(cfg: Cfg, entry: number): FuncGraph {
   }
   const order = post.reverse();
   order.forEach((b, i) => (rpo[b] = i));
+  // Dominators of the forward edges (one pass, O(n log n)) are the graph's when every
+  // retreating edge goes to a dominator of its source (such an edge changes no dominance),
+  // which is exactly the reducibility test; otherwise iterate over all edges.
+  const fwd = forwardDominators(cfg, order, rpo);
+  if (isReducible(cfg, order, rpo, fwd)) return { order, rpo, idom: fwd, reducible: true };
   const idom = dominators(cfg, order, rpo);
   return { order, rpo, idom, reducible: isReducible(cfg, order, rpo, idom) };
+}
+
+/**
+ * forwardDominators computes the dominator tree of the forward (RPO-increasing) edges in one
+ * pass over the blocks in reverse postorder: every forward predecessor is final by then, and
+ * the nearest common dominator of two blocks is found by binary lifting over the tree built so
+ * far. (The iterative algorithm below walks the tree one step at a time, which is quadratic
+ * on long chains of early exits to one block, as in unrolled packet parsers.)
+ */
+function forwardDominators(cfg: Cfg, order: number[], rpo: Int32Array): Int32Array {
+  const nb = cfg.blocks.length;
+  const idom = new Int32Array(nb).fill(-1);
+  const depth = new Int32Array(nb);
+  const up: Int32Array[] = [];
+  for (let span = 1; span <= order.length; span *= 2) up.push(new Int32Array(nb));
+  const lca = (x: number, y: number): number => {
+    let a = depth[x] >= depth[y] ? x : y, b = a === x ? y : x;
+    for (let k = up.length - 1; k >= 0; k--) if (depth[a] - (1 << k) >= depth[b]) a = up[k][a];
+    if (a === b) return a;
+    for (let k = up.length - 1; k >= 0; k--) {
+      if (up[k][a] !== up[k][b]) {
+        a = up[k][a];
+        b = up[k][b];
+      }
+    }
+    return up[0][a];
+  };
+  const preds = predecessors(cfg, order, rpo);
+  for (const b of order) {
+    let d = b;
+    for (const p of preds[b]) if (rpo[p] < rpo[b]) d = d === b ? p : lca(p, d);
+    idom[b] = d;
+    depth[b] = d === b ? 0 : depth[d] + 1;
+    up[0][b] = d;
+    for (let k = 1; k < up.length; k++) up[k][b] = up[k - 1][up[k - 1][b]];
+  }
+  return idom;
 }
 
 function predecessors(cfg: Cfg, order: number[], rpo: Int32Array): number[][] {
