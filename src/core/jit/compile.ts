@@ -54,9 +54,11 @@ export function callbackTargets(prog: Program, halves: Set<number>): number[] {
   return out;
 }
 
-function helperIds(prog: Program, halves: Set<number>): number[] {
+/** helperIds lists the helpers the module calls (trusted mode: inlined lookups need no helper). */
+function helperIds(prog: Program, halves: Set<number>, opts: GenOptions): number[] {
   const set = new Set<number>();
   prog.forEach((i, pc) => {
+    if (!opts.checked && opts.inline?.has(pc)) return;
     if (!halves.has(pc) && i.code === (o.BPF_JMP | o.BPF_CALL) && i.src === 0) set.add(i.imm);
   });
   return [...set].sort((a, b) => a - b);
@@ -66,7 +68,7 @@ function helperIds(prog: Program, halves: Set<number>): number[] {
 export function compile(prog: Program, halves: Set<number>, opts: GenOptions): Compiled {
   const mb = new ModuleBuilder();
   mb.importMemory({ module: 'env', name: 'memory', minPages: 0, maxPages: opts.shared ? 65536 : undefined, shared: opts.shared });
-  const hids = helperIds(prog, halves);
+  const hids = helperIds(prog, halves, opts);
   const m: ModuleIndices = {
     fault: mb.importFunc('env', 'fault', [I32, I32, I64, I32], []),
     ldabsExit: mb.importFunc('env', 'ldabsExit', [], []),

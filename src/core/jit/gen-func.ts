@@ -22,6 +22,7 @@ import { emitAtomic, emitLdAbs, emitLoad, emitStore } from './gen-mem.js';
 import { emitCall, emitCharge, emitCond, emitExit } from './gen-flow.js';
 import { F_NO_EXIT } from './layout.js';
 import { loadFast } from './gen-fast.js';
+import { emitInlineLookup } from './gen-inline.js';
 import { CALLBACK_HELPERS } from '../helpers/registry.js';
 
 /**
@@ -97,6 +98,8 @@ export class FuncGen implements BlockEmitter {
       default:
         // JMP class in the body: only calls (jumps and exit are terminators)
         if (o.BPF_OP(i.code) === o.BPF_CALL) {
+          const site = g.o.inline?.get(pc);
+          if (site) return emitInlineLookup(g, site, i, pc);
           emitCall(g, i, pc);
           // a call may change the fast slots (nested runs, table hits in the callee)
           if (g.fast) loadFast(g.c, g.L, g.fast);

@@ -11,9 +11,11 @@ import { validate } from '../isa/validate.js';
 import type { Engine, EngineOptions, VmContext } from '../vm/engine.js';
 import { compile } from './compile.js';
 import { JitProgram } from './program.js';
+import { type InlineLookup, inlineKey, inlineSites } from './inline.js';
 
 export { JitProgram, jitError } from './program.js';
 export { compile, entryPoints } from './compile.js';
+export { type ArrayMapDescriber, type InlineArrayMap, registerArrayInline } from './inline.js';
 
 /** JitOptions extend EngineOptions with JIT-only switches. */
 export interface JitOptions extends EngineOptions {
@@ -32,24 +34,28 @@ export interface CacheEntry {
 const CACHE_LIMIT = 256;
 const cache = new Map<string, CacheEntry>();
 
-function cacheKey(prog: Program, checked: boolean, counting: boolean, shared: boolean): string {
+function cacheKey(prog: Program, checked: boolean, counting: boolean, shared: boolean, inline: Map<number, InlineLookup>): string {
   const bytes = encode(prog);
-  let s = `${checked ? 'c' : 't'}${counting ? 'b' : 'n'}${shared ? 's' : 'p'}:`;
+  let s = `${checked ? 'c' : 't'}${counting ? 'b' : 'n'}${shared ? 's' : 'p'}${inlineKey(inline)}:`;
   const dv = new DataView(bytes.buffer);
   for (let k = 0; k < bytes.length; k += 4) s += String.fromCharCode(dv.getUint16(k, true), dv.getUint16(k + 2, true));
   return s;
 }
 
-/** compileModule returns the (cached) module for a program in a mode. */
-export function compileModule(prog: Program, halves: Set<number>, checked: boolean, counting: boolean, shared: boolean): CacheEntry {
-  const key = cacheKey(prog, checked, counting, shared);
+/**
+ * compileModule returns the (cached) module for a program in a mode, with the lookups of
+ * `inline` inlined (their map constants are part of the cache key).
+ */
+export function compileModule(prog: Program, halves: Set<number>, checked: boolean, counting: boolean, shared: boolean,
+  inline: Map<number, InlineLookup> = new Map()): CacheEntry {
+  const key = cacheKey(prog, checked, counting, shared, inline);
   let e = cache.get(key);
   if (e) {
     cache.delete(key); // refresh its LRU position
     cache.set(key, e);
     return e;
   }
-  const out = compile(prog, halves, { checked, budget: counting, shared });
+  const out = compile(prog, halves, { checked, budget: counting, shared, inline });
   let module: WebAssembly.Module;
   try {
     module = new WebAssembly.Module(out.bytes as Uint8Array<ArrayBuffer>);
@@ -69,7 +75,7 @@ export function loadJit(prog: Program, ctx: VmContext, opts: JitOptions = {}): J
   const insns = prog.map((i) => ({ ...i }));
   const checked = opts.checked ?? true;
   const counting = typeof opts.countBudget === 'boolean' ? opts.countBudget : checked;
-  const e = compileModule(insns, halves, checked, counting, ctx.space.shared);
+  const e = compileModule(insns, halves, checked, counting, ctx.space.shared, inlineSites(insns, halves, ctx));
   return new JitProgram(insns, halves, e, ctx, checked, counting);
 }
 

@@ -5,6 +5,7 @@
  */
 import type { Code } from './wasm/encoder.js';
 import type { ErrorCode } from '../errors.js';
+import type { InlineLookup } from './inline.js';
 
 /** FAULT_CODES maps the numeric code the generated code passes to `fault` to a BpfError code (0 is unused). */
 export const FAULT_CODES: readonly ErrorCode[] = ['EINVAL', 'E_MEM', 'E_UNINIT_STACK', 'E_BUDGET', 'E_NO_EXIT', 'E_CALL_DEPTH', 'E_HELPER'];
@@ -65,6 +66,8 @@ export interface GenOptions {
   budget: boolean;
   /** the memory is shared: atomics use the threads proposal's instructions */
   shared: boolean;
+  /** lookup call sites to inline (inline.ts), by slot */
+  inline?: Map<number, InlineLookup>;
 }
 
 /**

@@ -14,6 +14,9 @@ import { BpfError, isBpfError } from '../errors.js';
 import type { WasmHelperFactory } from '../helpers/registry.js';
 import { ModuleBuilder } from '../jit/wasm/encoder.js';
 import { contextRuntime } from '../jit/runtime.js';
+import { type InlineArrayMap, registerArrayInline } from '../jit/inline.js';
+import { isMapPointer } from './table.js';
+import { H_ESTRIDE, H_MAX_ENTRIES, H_NCPUS, H_STRIDE, H_TYPE, H_VALUES, isArrayType } from './layout.js';
 import type { VmContext } from '../vm/engine.js';
 import type { AddressSpace } from '../vm/memory.js';
 import { MF_LOCK_ALIGN, MF_LOCK_DEADLOCK, MF_NOT_MAP, MF_READ, MF_UNINIT, MF_UNLOCK, MF_WRITE, genCheck, genElem, genFind, genHash, genKeyEq, genMapPtr, genSlot } from './wasm-lib.js';
@@ -143,7 +146,30 @@ export function mapRuntimeInstance(host: MapRuntimeHost, ctx: VmContext, checked
   return ex;
 }
 
-/** mapRuntimeHelper is the WasmHelperFactory of one exported helper of `host`'s map runtime. */
+/**
+ * mapRuntimeHelper is the WasmHelperFactory of one exported helper of `host`'s map runtime.
+ * The lookup's factory lets the JIT inline lookups of array and per-CPU array maps.
+ */
 export function mapRuntimeHelper(host: MapRuntimeHost, name: ExportName): WasmHelperFactory {
-  return (ctx, checked) => (ctx.space === host.space ? mapRuntimeInstance(host, ctx, checked)[name] : undefined);
+  const f: WasmHelperFactory = (ctx, checked) => (ctx.space === host.space ? mapRuntimeInstance(host, ctx, checked)[name] : undefined);
+  if (name === 'map_lookup_elem') registerArrayInline(f, (ctx, r1) => describeArray(host, ctx, r1));
+  return f;
+}
+
+/**
+ * describeArray: when `r1` is an array or per-CPU array map of `host` (as the lookup helper
+ * validates it), where `ctx`'s CPU finds element 0 and the element stride. Maps are never
+ * removed from the table and these header fields never change, so this holds while the
+ * program lives.
+ */
+export function describeArray(host: MapRuntimeHost, ctx: VmContext, r1: bigint): InlineArrayMap | undefined {
+  if (ctx.space !== host.space || !isMapPointer(host.space, host.table.block, r1)) return undefined;
+  const dv = host.space.dv, hdr = Number(r1);
+  if (!isArrayType(dv.getUint32(hdr + H_TYPE, true))) return undefined;
+  const cpuOff = dv.getUint32(hdr + H_NCPUS, true) > 1 ? ctx.cpu * dv.getUint32(hdr + H_STRIDE, true) : 0;
+  return {
+    base: dv.getUint32(hdr + H_VALUES, true) + cpuOff,
+    maxEntries: dv.getUint32(hdr + H_MAX_ENTRIES, true),
+    estride: dv.getUint32(hdr + H_ESTRIDE, true),
+  };
 }
