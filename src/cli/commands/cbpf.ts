@@ -15,7 +15,7 @@ import { disassemble } from '../../core/asm/index.js';
 import { readCapture } from '../../core/pcap/index.js';
 import { loadEngine } from '../engines.js';
 import type { CliIo } from '../io.js';
-import { compileExpression } from './pcap.js';
+import { compileExpression } from './pcap-filter.js';
 
 const USAGE = `Usage: tsbpf cbpf COMMAND ...
   disasm FILE [--format d|dd|ddd]        print a classic program (tcpdump -d/-dd/-ddd forms)

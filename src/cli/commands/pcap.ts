@@ -1,219 +1,36 @@
 /**
- * `tsbpf pcap filter EXPR IN [-w OUT] [--count] [--engine js|jit|interp|ref] [--via-tcpdump]`:
- * select the packets of a classic pcap or pcapng capture with a pcap-filter expression.
- * The expression is compiled by tsbpf's own compiler, or with --via-tcpdump by libpcap
- * (`tcpdump -ddd`, for anything outside tsbpf's subset), then run on the chosen engine.
+ * `tsbpf pcap ...`: the entry the CLI loads. In a real process it runs the command
+ * (pcap-filter.ts) from the startup cache when the cache is fresh: one script and a V8 code
+ * cache instead of ~60 module files, which cost more than filtering a million packets.
+ * Otherwise it imports the real modules and, after the run, builds the cache for the next one.
  */
-import { parseArgs } from 'node:util';
-import { execFileSync } from 'node:child_process';
-import { BpfError } from '../../core/errors.js';
-import { compileCbpfPcapScanner, parseDDD } from '../../core/cbpf/index.js';
-import type { CbpfProgram } from '../../core/cbpf/index.js';
-import { compileFilter } from '../../core/pcap-filter/index.js';
-import { MAX_PACKET_LEN, PCAPNG_SHB, readCapture, scanPcap, writePcap } from '../../core/pcap/index.js';
-import type { CapturedPacket } from '../../core/pcap/index.js';
-import { streamPcapFilter, type PcapSink, type StreamResult } from '../../core/pcap-filter/batch-stream.js';
-import { filterPcapFile } from '../../node/pcap/filter-file.js';
+import { fileURLToPath } from 'node:url';
+import { StartupCache } from '../../node/pcap/startup-cache.js';
 import { processIo, type CliIo } from '../io.js';
 
-const USAGE = `Usage: tsbpf pcap filter EXPR IN.pcap [-w OUT.pcap] [--count] [--engine js|jit|interp|ref] [--via-tcpdump]
-  Selects the packets of a pcap or pcapng file that match a pcap-filter expression.
-  Without -w or --count, prints one line per selected packet (number, time, lengths).
-  Engines: jit (default: the program converted to eBPF and JIT-compiled to WebAssembly, run over
-  the file's records by a WebAssembly loop), js (the classic program compiled to JavaScript),
-  interp (converted, on tsbpf's eBPF interpreter), ref (the reference classic interpreter).
-`;
+type Impl = typeof import('./pcap-filter.js');
+type Io = typeof import('../io.js');
 
-/** DLT_NAMES maps link types to the names tcpdump -y takes. */
-const DLT_NAMES: Record<number, string> = { 1: 'EN10MB', 101: 'RAW', 113: 'LINUX_SLL', 0: 'NULL', 276: 'LINUX_SLL2' };
-
-/** compileExpression compiles with tsbpf, or with libpcap through `tcpdump -ddd` when viaTcpdump is set. */
-export function compileExpression(expr: string, linktype: number, viaTcpdump: boolean): CbpfProgram {
-  if (!viaTcpdump) return compileFilter(expr, { linktype });
-  const dlt = DLT_NAMES[linktype];
-  if (!dlt) throw new BpfError('EINVAL', `--via-tcpdump: no tcpdump name known for link type ${linktype}`);
-  let out: string;
-  try {
-    out = execFileSync('tcpdump', ['-ddd', '-y', dlt, '--', expr], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-  } catch (e) {
-    const err = e as { code?: string; stderr?: Buffer };
-    if (err.code === 'ENOENT') throw new BpfError('ENOENT', '--via-tcpdump: tcpdump is not installed');
-    const msg = (err.stderr?.toString() ?? '').split('\n').filter((l) => l && !l.startsWith('Warning')).join('; ');
-    throw new BpfError('EINVAL', `tcpdump rejected the expression: ${msg}`);
-  }
-  return parseDDD(out);
+/** pcapCache is the startup cache of the pcap command (its implementation and the io module it compares with). */
+export function pcapCache(dir?: string): StartupCache {
+  const file = (rel: string): string => fileURLToPath(new URL(rel, import.meta.url));
+  return new StartupCache('pcap', [file('./pcap-filter.js'), file('../io.js')], dir);
 }
 
-/** pcapCommand implements `tsbpf pcap`. */
+/** pcapCommand implements `tsbpf pcap` (see pcap-filter.ts). */
 export async function pcapCommand(argv: string[], io: CliIo): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === 'filter') return filter(rest, io);
-  if (sub === undefined || sub === 'help') {
-    io.stdout(USAGE);
-    return sub ? 0 : 1;
-  }
-  io.stderr(`Error: unknown pcap command "${sub}"\n${USAGE}`);
-  return 1;
-}
-
-async function filter(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      write: { type: 'string', short: 'w' }, count: { type: 'boolean', default: false },
-      engine: { type: 'string', default: 'jit' }, 'via-tcpdump': { type: 'boolean', default: false },
-    },
-  });
-  if (positionals.length !== 2) throw new BpfError('EINVAL', USAGE.trimEnd());
-  const [expr, input] = positionals;
-  const compile = (lt: number): CbpfProgram => compileExpression(expr, lt, values['via-tcpdump']!);
-  if (values.engine === 'jit' && io === processIo) {
-    const list = values.count || values.write ? undefined : new Listing(io);
-    const res = filterPcapFile(input, compile, { write: values.write, record: list?.record });
-    if (res) return report(res, values, io, list);
-  }
-  const bytes = io.readFile(input);
-  const ng = bytes.length >= 4 && new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) === PCAPNG_SHB;
-  if (values.engine === 'js' && !ng) return fastFilter(expr, bytes, values, io);
-  if (values.engine === 'jit' && !ng) return batchBytes(bytes, compile, values, io);
-  const { verdictFn } = await import('./cbpf.js');
-  const cap = readCapture(bytes, { lenient: true });
-  if (cap.warning) io.stderr(`warning: ${cap.warning.message}\n`);
-  const prog = compileExpression(expr, cap.linktype, values['via-tcpdump']!);
-  const verdict = await verdictFn(prog, values.engine!);
-  const selected: CapturedPacket[] = [];
-  const numbers: number[] = [];
-  let skipped = 0;
-  cap.packets.forEach((p, i) => {
-    if (p.linktype !== cap.linktype) {
-      skipped++;
-      return;
+  if (io !== processIo) return (await import('./pcap-filter.js')).pcapCommand(argv, io);
+  const cache = pcapCache();
+  const hit = cache.load();
+  if (hit) {
+    const [impl, ioModule] = hit.exports as [Impl, Io];
+    try {
+      return await impl.pcapCommand(argv, ioModule.processIo);
+    } finally {
+      hit.done();
     }
-    if (verdict(p.data, p.origLen) !== 0) {
-      selected.push(p);
-      numbers.push(i + 1);
-    }
-  });
-  if (skipped) io.stderr(`warning: ${skipped} packets of other link types skipped\n`);
-  if (values.write) io.writeFile(values.write, writePcap(selected, { linktype: cap.linktype, snaplen: cap.snaplen || 262144, nanosecond: cap.nanosecond }));
-  if (values.count) io.stdout(`${selected.length}\n`);
-  else if (!values.write) {
-    io.stdout(selected.map((p, k) => `${numbers[k]} ${p.tsSec}.${String(Math.floor(p.tsNsec / 1000)).padStart(6, '0')} len ${p.origLen} caplen ${p.data.length}\n`).join(''));
   }
-  return cap.warning ? 1 : 0;
-}
-
-/** Listing collects tsbpf's one-line-per-packet listing of selected records. */
-class Listing {
-  private lines: string[] = [];
-  constructor(private readonly io: CliIo) {}
-  readonly record = (n: number, sec: number, nsec: number, orig: number, cap: number): void => {
-    this.lines.push(`${n} ${sec}.${String(Math.floor(nsec / 1000)).padStart(6, '0')} len ${orig} caplen ${cap}\n`);
-    if (this.lines.length >= 4096) this.flush();
-  };
-  flush(): void {
-    if (this.lines.length) this.io.stdout(this.lines.join(''));
-    this.lines = [];
-  }
-}
-
-/** report prints the rest of a batch run's output (listing, count, warning) and returns the exit status. */
-function report(res: StreamResult, values: FilterFlags, io: CliIo, list: Listing | undefined): number {
-  list?.flush();
-  if (res.warning) io.stderr(`warning: ${res.warning.message}\n`);
-  if (values.count) io.stdout(`${res.selected}\n`);
-  return res.warning ? 1 : 0;
-}
-
-/** batchBytes runs the batch (WebAssembly) filter over a capture already in memory. */
-function batchBytes(bytes: Uint8Array, compile: (lt: number) => CbpfProgram, values: FilterFlags, io: CliIo): number {
-  let pos = Math.min(24, bytes.length);
-  const src = {
-    size: bytes.length - pos,
-    read(buf: Uint8Array, off: number, len: number): number {
-      const k = Math.min(len, bytes.length - pos);
-      buf.set(bytes.subarray(pos, pos + k), off);
-      pos += k;
-      return k;
-    },
-  };
-  const parts: Uint8Array[] = [];
-  const sink: PcapSink = {};
-  if (values.write) sink.write = (buf, off, len) => void parts.push(buf.slice(off, off + len));
-  const list = values.count || values.write ? undefined : new Listing(io);
-  sink.record = list?.record;
-  const res = streamPcapFilter(bytes.subarray(0, pos), compile, src, sink);
-  if (values.write) io.writeFile(values.write, concat(parts));
-  return report(res, values, io, list);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-interface FilterFlags {
-  write?: string;
-  count?: boolean;
-  'via-tcpdump'?: boolean;
-}
-
-/**
- * fastFilter filters a classic pcap file in place: records are scanned without packet objects,
- * the filter is the classic program compiled to JavaScript, and the output file is the input's
- * header followed by the selected records, byte for byte.
- */
-function fastFilter(expr: string, bytes: Uint8Array, values: FilterFlags, io: CliIo): number {
-  const head = scanPcap(bytes.subarray(0, 24), () => undefined);
-  const prog = compileExpression(expr, head.linktype, values['via-tcpdump']!);
-  const scan = compileCbpfPcapScanner(prog, head.littleEndian, MAX_PACKET_LEN);
-  const recs: number[] = [];
-  const stop = scan(bytes, 24, bytes.length, recs);
-  let warning: BpfError | undefined;
-  if (stop < 0) throw new BpfError('EINVAL', `corrupt capture: implausible record length at byte offset ${-1 - stop}`, { address: -1 - stop });
-  if (stop < bytes.length) warning = new BpfError('E_TRUNCATED', `truncated capture: packet record at byte offset ${stop} is incomplete`, { address: stop });
-  if (warning) io.stderr(`warning: ${warning.message}\n`);
-  // record numbers are needed only for the listing
-  const numbers: number[] = [];
-  if (!values.count && !values.write) {
-    let k = 0;
-    let index = 0;
-    scanPcap(bytes.subarray(0, stop), (rec) => {
-      index++;
-      if (recs[k] === rec) {
-        numbers.push(index);
-        k += 2;
-      }
-    }, { lenient: true });
-  }
-  let size = 24;
-  for (let i = 1; i < recs.length; i += 2) size += recs[i];
-  if (values.write) {
-    const out = new Uint8Array(size);
-    out.set(bytes.subarray(0, 24));
-    for (let i = 0, o = 24; i < recs.length; i += 2) {
-      out.set(bytes.subarray(recs[i], recs[i] + recs[i + 1]), o);
-      o += recs[i + 1];
-    }
-    io.writeFile(values.write, out);
-  }
-  if (values.count) io.stdout(`${recs.length / 2}\n`);
-  else if (!values.write) {
-    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const lines = numbers.map((n, k) => {
-      const r = recs[2 * k];
-      const sec = dv.getUint32(r, head.littleEndian);
-      const frac = dv.getUint32(r + 4, head.littleEndian);
-      const usec = head.nanosecond ? Math.floor(frac / 1000) : frac;
-      return `${n} ${sec}.${String(usec).padStart(6, '0')} len ${dv.getUint32(r + 12, head.littleEndian)} caplen ${recs[2 * k + 1] - 16}\n`;
-    });
-    io.stdout(lines.join(''));
-  }
-  return warning ? 1 : 0;
+  const status = await (await import('./pcap-filter.js')).pcapCommand(argv, io);
+  await cache.build();
+  return status;
 }
