@@ -29,11 +29,11 @@ export class MapTable {
   }
 
   private grow(cap: number): void {
-    const dv = this.space.dv;
-    const old = dv.getUint32(this.block + RB_TABLE, true);
+    const old = this.space.dv.getUint32(this.block + RB_TABLE, true);
     const t = this.space.alloc(cap * 4, 16);
+    // the allocation may have grown the memory: views taken before it are detached
     if (old) this.space.u8.copyWithin(t, old, old + this.len * 4);
-    dv.setUint32(this.block + RB_TABLE, t, true);
+    this.space.dv.setUint32(this.block + RB_TABLE, t, true);
     this.cap = cap;
   }
 
