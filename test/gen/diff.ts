@@ -82,8 +82,16 @@ export interface SeedReport {
 }
 
 /**
+ * SHRINK_BUDGET_MS bounds the time spent shrinking one mismatch: candidates of slow targets
+ * (the verifier's, up to seconds each near the instruction limit) made one seed shrink for
+ * hours; after the budget the smallest counterexample found so far is reported.
+ */
+export const SHRINK_BUDGET_MS = 60_000;
+
+/**
  * checkSeed generates the program for `seed` (the first value fast-check draws with that seed),
- * checks it, and on a mismatch shrinks it. `check` returns a DiffResult for one value.
+ * checks it, and on a mismatch shrinks it (for at most SHRINK_BUDGET_MS). `check` returns a
+ * DiffResult for one value.
  */
 export function checkSeed<S>(seed: number, arb: fc.Arbitrary<S>, check: (s: S) => DiffResult, shrink = true): SeedReport {
   let first: DiffResult | null = null;
@@ -93,7 +101,7 @@ export function checkSeed<S>(seed: number, arb: fc.Arbitrary<S>, check: (s: S) =
     first ??= last;
     return last.status !== 'mismatch' || !shrink;
   });
-  const out = fc.check(prop, { seed, numRuns: 1, endOnFailure: !shrink });
+  const out = fc.check(prop, { seed, numRuns: 1, endOnFailure: !shrink, interruptAfterTimeLimit: shrink ? SHRINK_BUDGET_MS : undefined });
   const f = first as DiffResult | null;
   if (!f) throw new Error('fast-check produced no value');
   if (!out.failed || !shrink) return { seed, first: f };
