@@ -92,6 +92,9 @@ export function registerRedirectMap(rt: Runtime, words?: RedirectWords, helpers:
   helpers.register('redirect_map', fn, redirectMapWasm(rt, fn, words));
 }
 
+/** redirectModules are the compiled in-Wasm forms, by memory kind (addresses are imports: one compile per process). */
+const redirectModules = new Map<boolean, WebAssembly.Module>();
+
 /** redirectMapWasm is the WasmHelperFactory: one instance per context. */
 function redirectMapWasm(rt: Runtime, fn: HelperFn, words?: RedirectWords): WasmHelperFactory {
   const cache = new WeakMap<VmContext, (...a: never[]) => unknown>();
@@ -108,9 +111,12 @@ function redirectMapWasm(rt: Runtime, fn: HelperFn, words?: RedirectWords): Wasm
           throw isBpfError(err) ? err.withContext({ insn }) : err;
         }
       };
-      const mod = new WebAssembly.Module(buildRedirectMap(rt.space.shared, rt.table.block, w) as Uint8Array<ArrayBuffer>);
-      const inst = new WebAssembly.Instance(mod, { env: { memory: rt.space.memory, slow } });
-      f = inst.exports.redirect_map as (...a: never[]) => unknown;
+      const shared = rt.space.shared;
+      let mod = redirectModules.get(shared);
+      if (!mod) redirectModules.set(shared, (mod = new WebAssembly.Module(buildRedirectMap(shared) as Uint8Array<ArrayBuffer>)));
+      const g = (v: number) => new WebAssembly.Global({ value: 'i32', mutable: false }, v);
+      const env = { memory: rt.space.memory, slow, block: g(rt.table.block), target: g(w.target), flags: g(w.flags) };
+      f = new WebAssembly.Instance(mod, { env }).exports.redirect_map as (...a: never[]) => unknown;
       cache.set(ctx, f);
     }
     return f;
@@ -120,13 +126,15 @@ function redirectMapWasm(rt: Runtime, fn: HelperFn, words?: RedirectWords): Wasm
 /**
  * buildRedirectMap encodes `redirect_map(r1..r5 i64, insn i32) -> i64`: a valid map pointer
  * to a devmap or devmap-hash, flags with no bit above the action bits and a present key: write
- * the words and return XDP_REDIRECT; anything else calls the imported JavaScript form.
+ * the words and return XDP_REDIRECT; anything else calls the imported JavaScript form. The
+ * runtime block and the two words are imported i32 globals (`block`, `target`, `flags`).
  */
-export function buildRedirectMap(shared: boolean, block: number, w: RedirectWords): Uint8Array {
+export function buildRedirectMap(shared: boolean): Uint8Array {
   const mb = new ModuleBuilder();
   mb.importMemory({ module: 'env', name: 'memory', minPages: 0, maxPages: shared ? 65536 : undefined, shared });
   const sig = [I64, I64, I64, I64, I64, I32];
   const slow = mb.importFunc('env', 'slow', sig, [I64]);
+  const gBlock = mb.importGlobal('env', 'block', I32), gTarget = mb.importGlobal('env', 'target', I32), gFlags = mb.importGlobal('env', 'flags', I32);
   const fn = mb.declareFunc(sig, [I64]);
   const c = new Code(6);
   const hdr = c.local(I32), id = c.local(I32), t = c.local(I32), k = c.local(I32), e = c.local(I32), slot = c.local(I32);
@@ -139,8 +147,8 @@ export function buildRedirectMap(shared: boolean, block: number, w: RedirectWord
   c.get(0).op(Op.i32_wrap_i64).tee(hdr).op(Op.i32_eqz, Op.br_if).u32(0);
   c.get(0).i64(HEADER_SIZE).op(Op.i64_add).op(0x3f, 0x00).op(Op.i64_extend_i32_u).i64(16).op(Op.i64_shl, Op.i64_gt_u, Op.br_if).u32(0);
   ld(0); c.tee(id).op(Op.i32_eqz, Op.br_if).u32(0);
-  c.get(id).i32(0).mem(Op.i32_load, 2, block + RB_TABLE_LEN).op(Op.i32_ge_u, Op.br_if).u32(0);
-  c.i32(0).mem(Op.i32_load, 2, block + RB_TABLE).get(id).i32(2).op(Op.i32_shl, Op.i32_add).mem(Op.i32_load, 2, 0);
+  c.get(id).gget(gBlock).mem(Op.i32_load, 2, RB_TABLE_LEN).op(Op.i32_ge_u, Op.br_if).u32(0);
+  c.gget(gBlock).mem(Op.i32_load, 2, RB_TABLE).get(id).i32(2).op(Op.i32_shl, Op.i32_add).mem(Op.i32_load, 2, 0);
   c.get(hdr).op(Op.i32_ne, Op.br_if).u32(0);
   // only the action bits: anything else (broadcast, bad flags) is the slow path's
   c.get(2).i64(~3n).op(Op.i64_and).i64(0).op(Op.i64_ne, Op.br_if).u32(0);
@@ -160,8 +168,8 @@ export function buildRedirectMap(shared: boolean, block: number, w: RedirectWord
   ld(H_VALUES); c.get(e).i32(1).op(Op.i32_sub).i32(3).op(Op.i32_shl, Op.i32_add).set(slot);
   c.end();
   c.get(slot).mem(Op.i32_load, 2, 0).tee(t).op(Op.i32_eqz, Op.br_if).u32(0);
-  c.i32(0).get(t).mem(Op.i32_store, 2, w.target);
-  c.i32(0).i32(0).mem(Op.i32_store, 2, w.flags);
+  c.gget(gTarget).get(t).mem(Op.i32_store, 2, 0);
+  c.gget(gFlags).i32(0).mem(Op.i32_store, 2, 0);
   c.i64(XDP_REDIRECT).op(Op.return);
   c.end();
   for (let r = 0; r < 6; r++) c.get(r);
