@@ -123,7 +123,7 @@ test('a record longer than the window grows it; truncated and corrupt files are 
   assert.throws(() => stream('', bad, 1024), (e: unknown) => isBpfError(e) && e.code === 'EINVAL' && e.context.address === 24 + 16 + pkts[0].data.length);
 });
 
-test('filterPcapFile reads files window by window into Wasm memory; pcapng is left to the caller', () => {
+test('filterPcapFile reads files window by window into Wasm memory, classic pcap and pcapng', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tsbpf-batch-'));
   const input = join(dir, 'in.pcap');
   writeFileSync(input, writePcap(corpus));
@@ -138,6 +138,9 @@ test('filterPcapFile reads files window by window into Wasm memory; pcapng is le
   }
   const ng = join(dir, 'in.pcapng');
   writeFileSync(ng, writePcapng(corpus));
-  assert.equal(filterPcapFile(ng, () => compileFilter('tcp')), undefined);
+  const out = join(dir, 'ng-out.pcap');
+  const res = filterPcapFile(ng, (lt) => compileFilter('tcp', { linktype: lt }), { write: out, window: 3000 });
+  assert.equal(res.selected, want('tcp').length);
+  assert.deepEqual(new Uint8Array(readFileSync(out)), writePcap(want('tcp')), 'pcapng in, the classic file of the selection out');
   assert.throws(() => filterPcapFile(join(dir, 'missing.pcap'), () => compileFilter('tcp')), (e: unknown) => isBpfError(e) && e.code === 'ENOENT');
 });

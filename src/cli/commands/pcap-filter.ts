@@ -13,7 +13,8 @@ import type { CbpfProgram } from '../../core/cbpf/index.js';
 import { compileFilter } from '../../core/pcap-filter/index.js';
 import { MAX_PACKET_LEN, PCAPNG_SHB, readCapture, scanPcap, writePcap } from '../../core/pcap/index.js';
 import type { CapturedPacket } from '../../core/pcap/index.js';
-import { streamPcapFilter, type PcapSink, type StreamResult } from '../../core/pcap-filter/batch-stream.js';
+import type { PcapSink, StreamResult } from '../../core/pcap-filter/batch-stream.js';
+import { streamCaptureFilter } from '../../core/pcap-filter/batch-ng.js';
 import { filterPcapFile } from '../../node/pcap/filter-file.js';
 import { processIo, type CliIo } from '../io.js';
 
@@ -71,13 +72,12 @@ async function filter(argv: string[], io: CliIo): Promise<number> {
   const compile = (lt: number): CbpfProgram => compileExpression(expr, lt, values['via-tcpdump']!);
   if (values.engine === 'jit' && io === processIo) {
     const list = values.count || values.write ? undefined : new Listing(io);
-    const res = filterPcapFile(input, compile, { write: values.write, record: list?.record });
-    if (res) return report(res, values, io, list);
+    return report(filterPcapFile(input, compile, { write: values.write, record: list?.record }), values, io, list);
   }
   const bytes = io.readFile(input);
   const ng = bytes.length >= 4 && new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) === PCAPNG_SHB;
   if (values.engine === 'js' && !ng) return fastFilter(expr, bytes, values, io);
-  if (values.engine === 'jit' && !ng) return batchBytes(bytes, compile, values, io);
+  if (values.engine === 'jit') return batchBytes(bytes, compile, values, io);
   const { verdictFn } = await import('./cbpf.js');
   const cap = readCapture(bytes, { lenient: true });
   if (cap.warning) io.stderr(`warning: ${cap.warning.message}\n`);
@@ -123,11 +123,12 @@ class Listing {
 function report(res: StreamResult, values: FilterFlags, io: CliIo, list: Listing | undefined): number {
   list?.flush();
   if (res.warning) io.stderr(`warning: ${res.warning.message}\n`);
+  if (res.skipped) io.stderr(`warning: ${res.skipped} packets of other link types skipped\n`);
   if (values.count) io.stdout(`${res.selected}\n`);
   return res.warning ? 1 : 0;
 }
 
-/** batchBytes runs the batch (WebAssembly) filter over a capture already in memory. */
+/** batchBytes runs the batch (WebAssembly) filter over a capture (classic pcap or pcapng) already in memory. */
 function batchBytes(bytes: Uint8Array, compile: (lt: number) => CbpfProgram, values: FilterFlags, io: CliIo): number {
   let pos = Math.min(24, bytes.length);
   const src = {
@@ -144,7 +145,7 @@ function batchBytes(bytes: Uint8Array, compile: (lt: number) => CbpfProgram, val
   if (values.write) sink.write = (buf, off, len) => void parts.push(buf.slice(off, off + len));
   const list = values.count || values.write ? undefined : new Listing(io);
   sink.record = list?.record;
-  const res = streamPcapFilter(bytes.subarray(0, pos), compile, src, sink);
+  const res = streamCaptureFilter(bytes.subarray(0, pos), compile, src, sink);
   if (values.write) io.writeFile(values.write, concat(parts));
   return report(res, values, io, list);
 }

@@ -38,10 +38,12 @@ export interface StreamResult {
   selected: number;
   /** set when the file ends inside a record (the complete records were filtered) */
   warning?: BpfError;
+  /** pcapng: packets of other link types than the first interface's, left out */
+  skipped?: number;
 }
 
-// small enough to stay in L2/L3 between the read and the scan, large enough that per-window costs vanish
-const DEFAULT_WINDOW = 1 << 20;
+/** DEFAULT_WINDOW: small enough to stay in L2/L3 between the read and the scan, large enough that per-window costs vanish. */
+export const DEFAULT_WINDOW = 1 << 20;
 
 /**
  * streamPcapFilter filters a classic pcap file: `header` is its first 24 bytes, `compile`
@@ -95,14 +97,18 @@ function truncatedAt(off: number): BpfError {
   return new BpfError('E_TRUNCATED', `truncated capture: packet record at byte offset ${off} is incomplete`, { address: off });
 }
 
-/** listRecords reports the (address, number) pairs the scan left in the list area. */
-function listRecords(f: PcapBatchFilter, end: number, head: PcapScan, sink: PcapSink): void {
+/**
+ * listRecords reports the (address, number) pairs the scan left in the list area (`number`
+ * maps the scan's record numbers to the file's), writing each listed record when there is a writer.
+ */
+export function listRecords(f: PcapBatchFilter, end: number, head: Pick<PcapScan, 'littleEndian' | 'nanosecond'>,
+  sink: PcapSink, number: (n: number) => number = (n) => n): void {
   const dv = f.ctx.space.dv;
   const le = head.littleEndian, scale = head.nanosecond ? 1 : 1000;
   for (let e = f.listAddr; e < end; e += 8) {
     const p = dv.getUint32(e, true);
     const capLen = dv.getUint32(p + 8, le);
-    sink.record!(dv.getUint32(e + 4, true), dv.getUint32(p, le), dv.getUint32(p + 4, le) * scale, dv.getUint32(p + 12, le), capLen);
+    sink.record!(number(dv.getUint32(e + 4, true)), dv.getUint32(p, le), dv.getUint32(p + 4, le) * scale, dv.getUint32(p + 12, le), capLen);
     sink.write?.(f.ctx.space.u8, p, 16 + capLen);
   }
 }

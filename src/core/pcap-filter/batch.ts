@@ -38,7 +38,7 @@ export class PcapBatchFilter {
   readonly prog: JitProgram;
   private readonly scanFn: ScanFn;
   private readonly g: Record<'dst' | 'list' | 'index' | 'count', WebAssembly.Global>;
-  private win = { addr: 0, cap: 0, list: 0 };
+  private win: ScanWindow = { addr: 0, cap: 0, list: 0 };
 
   constructor(cbpf: CbpfProgram, opts: BatchFilterOptions) {
     this.ctx = createVmContext({ space: opts.space ?? new AddressSpace({ initialBytes: 1 << 20 }) });
@@ -63,14 +63,16 @@ export class PcapBatchFilter {
 
   /**
    * window returns the address of a buffer of at least `cap` bytes for records (reused while
-   * big enough), with a list area after it for SCAN_LIST (8 bytes per possible record).
+   * big enough), with a list area after it for SCAN_LIST (see allocWindow).
    */
   window(cap: number): number {
-    if (cap > this.win.cap) {
-      const addr = this.ctx.space.alloc(cap + (cap >>> 1) + 24, 65536);
-      this.win = { addr, cap, list: (addr + cap + 15) & ~7 };
-    }
+    if (cap > this.win.cap) this.win = allocWindow(this.ctx.space, cap);
     return this.win.addr;
+  }
+
+  /** useWindow makes a window allocated with allocWindow (in this filter's space) the current one. */
+  useWindow(win: ScanWindow): void {
+    this.win = win;
   }
 
   /** listAddr is the address of the list area of the current window. */
@@ -103,6 +105,19 @@ export class PcapBatchFilter {
     }
     return { stop, dst: this.g.dst.value as number, list: this.g.list.value as number };
   }
+}
+
+/** ScanWindow is a record buffer of `cap` bytes at `addr` and its list area at `list`. */
+export interface ScanWindow {
+  addr: number;
+  cap: number;
+  list: number;
+}
+
+/** allocWindow allocates a window of `cap` bytes and a list area after it (8 bytes per possible record). */
+export function allocWindow(space: AddressSpace, cap: number): ScanWindow {
+  const addr = space.alloc(cap + (cap >>> 1) + 24, 65536);
+  return { addr, cap, list: (addr + cap + 15) & ~7 };
 }
 
 /** BatchSelection is the result of filterPcapRecords. */

@@ -1,13 +1,13 @@
 /**
- * filterPcapFile: the Node side of the batch pcap filter. The input is read window by window
+ * filterPcapFile: the Node side of the batch pcap filter (classic pcap and pcapng). The input is read window by window
  * with fs.readSync straight into a view of the filter's WebAssembly memory (no intermediate
  * buffer), and the selected records leave with one write per window.
  */
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import type { CbpfProgram } from '../../core/cbpf/opcodes.js';
 import { BpfError } from '../../core/errors.js';
-import { PCAPNG_SHB } from '../../core/pcap/format.js';
-import { streamPcapFilter, type PcapSink, type StreamResult } from '../../core/pcap-filter/batch-stream.js';
+import type { PcapSink, StreamResult } from '../../core/pcap-filter/batch-stream.js';
+import { streamCaptureFilter } from '../../core/pcap-filter/batch-ng.js';
 
 /** FileFilterOptions choose the outputs. */
 export interface FileFilterOptions {
@@ -20,12 +20,11 @@ export interface FileFilterOptions {
 }
 
 /**
- * filterPcapFile filters the classic pcap file at `path` ("-": standard input). Returns
- * undefined, having read nothing but the header, when the file is pcapng (the caller falls
- * back to the general reader).
+ * filterPcapFile filters the classic pcap or pcapng file at `path` ("-": standard input) and
+ * writes the selection as a classic pcap file.
  */
 export function filterPcapFile(path: string, compile: (linktype: number) => CbpfProgram,
-  opts: FileFilterOptions = {}): StreamResult | undefined {
+  opts: FileFilterOptions = {}): StreamResult {
   const fd = path === '-' ? 0 : open(path, 'r');
   try {
     const seekable = path !== '-';
@@ -36,7 +35,6 @@ export function filterPcapFile(path: string, compile: (linktype: number) => Cbpf
       if (k === 0) break;
       got += k;
     }
-    if (got >= 4 && new DataView(header.buffer).getUint32(0, true) === PCAPNG_SHB) return undefined;
     let pos = got;
     const size = seekable ? Math.max(0, fstatSync(fd).size - pos) : undefined;
     const src = {
@@ -47,7 +45,7 @@ export function filterPcapFile(path: string, compile: (linktype: number) => Cbpf
         return k;
       },
     };
-    return withOutput(opts.write, (sink) => streamPcapFilter(header.subarray(0, got), compile, src,
+    return withOutput(opts.write, (sink) => streamCaptureFilter(header.subarray(0, got), compile, src,
       { ...sink, record: opts.record }, { window: opts.window }));
   } finally {
     if (fd !== 0) closeSync(fd);
