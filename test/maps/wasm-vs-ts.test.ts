@@ -31,6 +31,10 @@ const shapes = [
   { mapType: BPF_MAP_TYPE_PERCPU_ARRAY, keySize: 4, valueSize: 8, maxEntries: 6 },
   { mapType: BPF_MAP_TYPE_LRU_HASH, keySize: 4, valueSize: 8, maxEntries: 4 },
   { mapType: BPF_MAP_TYPE_LRU_PERCPU_HASH, keySize: 5, valueSize: 8, maxEntries: 4, mapFlags: 2 },
+  // LRU writes run in Wasm too (wasm-lru.ts): common lists on 2 CPUs (refills, steals) and per-CPU lists
+  { mapType: BPF_MAP_TYPE_LRU_PERCPU_HASH, keySize: 4, valueSize: 12, maxEntries: 5 },
+  { mapType: BPF_MAP_TYPE_LRU_HASH, keySize: 4, valueSize: 8, maxEntries: 6, mapFlags: 2 },
+  { mapType: BPF_MAP_TYPE_LRU_HASH, keySize: 8, valueSize: 16, maxEntries: 9 },
 ];
 
 function setup(): { rt: Runtime; fd: number[]; scratch: number } {
@@ -47,35 +51,45 @@ function writeArgs(rt: Runtime, at: number, keySize: number, key: number, val: n
   return [at, at + 64];
 }
 
-test('Wasm map runtime and TypeScript ops agree on random operation sequences', () => {
-  fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: shapes.length - 1 }), opArb), { maxLength: 60 }), (ops) => {
-    const a = setup(), b = setup();
-    const wasm = [0, 1].map((cpu) => mapRuntimeInstance(b.rt, b.rt.context(cpu), false));
-    for (const [mi, op] of ops) {
-      const s = shapes[mi];
-      const ha = a.rt.map(a.fd[mi]).hdr, hb = b.rt.map(b.fd[mi]).hdr;
-      assert.equal(ha, hb);
-      const [k, v] = writeArgs(a.rt, a.scratch, s.keySize, op.key, op.val);
-      writeArgs(b.rt, b.scratch, s.keySize, op.key, op.val);
-      const f32 = op.flags >= 1n << 32n ? 0xffffffff : Number(op.flags);
-      let ra: bigint, rb: bigint;
-      const w = wasm[op.cpu] as unknown as Record<string, (...x: unknown[]) => bigint>;
-      const args = [BigInt(hb), BigInt(k), BigInt(v), op.flags, 0n, 0];
-      if (op.kind === 'lookup') {
-        ra = BigInt(lookupElem(a.rt.space, ha, k, op.cpu));
-        rb = w.map_lookup_elem(...args);
-      } else if (op.kind === 'update') {
-        ra = BigInt(updateElem(a.rt.space, ha, k, v, f32, op.cpu));
-        rb = BigInt.asIntN(64, w.map_update_elem(...args));
-      } else {
-        ra = BigInt(deleteElem(a.rt.space, ha, k));
-        rb = BigInt.asIntN(64, w.map_delete_elem(...args));
-      }
-      assert.equal(rb, ra, `${op.kind} on map ${mi}`);
+/** agree runs `ops` (shape index, operation) through both implementations and compares results and memory. */
+function agree(ops: Array<[number, Op]>): void {
+  const a = setup(), b = setup();
+  const wasm = [0, 1].map((cpu) => mapRuntimeInstance(b.rt, b.rt.context(cpu), false));
+  for (const [mi, op] of ops) {
+    const s = shapes[mi];
+    const ha = a.rt.map(a.fd[mi]).hdr, hb = b.rt.map(b.fd[mi]).hdr;
+    assert.equal(ha, hb);
+    const [k, v] = writeArgs(a.rt, a.scratch, s.keySize, op.key, op.val);
+    writeArgs(b.rt, b.scratch, s.keySize, op.key, op.val);
+    const f32 = op.flags >= 1n << 32n ? 0xffffffff : Number(op.flags);
+    let ra: bigint, rb: bigint;
+    const w = wasm[op.cpu] as unknown as Record<string, (...x: unknown[]) => bigint>;
+    const args = [BigInt(hb), BigInt(k), BigInt(v), op.flags, 0n, 0];
+    if (op.kind === 'lookup') {
+      ra = BigInt(lookupElem(a.rt.space, ha, k, op.cpu));
+      rb = w.map_lookup_elem(...args);
+    } else if (op.kind === 'update') {
+      ra = BigInt(updateElem(a.rt.space, ha, k, v, f32, op.cpu));
+      rb = BigInt.asIntN(64, w.map_update_elem(...args));
+    } else {
+      ra = BigInt(deleteElem(a.rt.space, ha, k));
+      rb = BigInt.asIntN(64, w.map_delete_elem(...args));
     }
-    const start = a.rt.map(a.fd[0]).hdr;
-    assert.deepEqual(b.rt.space.u8.subarray(start, start + 65536), a.rt.space.u8.subarray(start, start + 65536));
-  }), { numRuns: 150 });
+    assert.equal(rb, ra, `${op.kind} on map ${mi}`);
+  }
+  const start = a.rt.map(a.fd[0]).hdr;
+  assert.deepEqual(b.rt.space.u8.subarray(start, start + 65536), a.rt.space.u8.subarray(start, start + 65536));
+}
+
+test('Wasm map runtime and TypeScript ops agree on random operation sequences', () => {
+  fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: shapes.length - 1 }), opArb), { maxLength: 60 }), agree),
+    { numRuns: 150 });
+});
+
+test('LRU maps: Wasm and TypeScript evict, refill and steal identically over long sequences', () => {
+  const lru = shapes.flatMap((s, i) => (s.mapType === BPF_MAP_TYPE_LRU_HASH || s.mapType === BPF_MAP_TYPE_LRU_PERCPU_HASH ? [i] : []));
+  const seq = fc.array(fc.tuple(fc.constantFrom(...lru), opArb), { minLength: 40, maxLength: 160 });
+  fc.assert(fc.property(seq, agree), { numRuns: 120 });
 });
 
 test('the Wasm key hash equals the TypeScript one for every length 0..40', () => {

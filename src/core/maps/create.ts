@@ -10,7 +10,7 @@ import {
 } from './layout.js';
 import { H_LRU, lruBlockSize, lruInit } from './lru.js';
 import { qsInit } from './queue.js';
-import { lpmInit } from './lpm.js';
+import { lpmInit, lpmStorageSize } from './lpm.js';
 import { allocHeader, bucketsFor, extOps } from './ext.js';
 
 /** MapAttr are the BPF_MAP_CREATE inputs (bpf_attr field names in camelCase). */
@@ -119,7 +119,7 @@ export function allocMap(space: AddressSpace, a: MapAttr, id: number, ncpus: num
   const kstride = round8(a.keySize);
   const nb = hash ? bucketsFor(n) : 0;
   const lpm = t === BPF_MAP_TYPE_LPM_TRIE;
-  const extra = hash ? n * kstride + n * 4 + n * 4 + nb * 4 : lpm ? n * kstride + n * 8 : 0;
+  const extra = hash ? n * kstride + n * 4 + n * 4 + nb * 4 : lpm ? lpmStorageSize(n, kstride) : 0;
   const lruSize = lru ? lruBlockSize(n, ncpus, percpuLru) : 0;
   if (nb > 2 ** 30) return -ENOMEM;
   const s = allocHeader(space, a, id, valuesSize, extra + lruSize, { stride, slots, maxEntries: n });
@@ -140,11 +140,7 @@ export function allocMap(space: AddressSpace, a: MapAttr, id: number, ncpus: num
     }
   }
   if (qs) qsInit(space, hdr, n);
-  if (lpm) {
-    const keys = values + valuesSize;
-    put(H_KEYS, keys); put(H_HASHES, keys + n * kstride); put(H_NEXT, keys + n * kstride + n * 4);
-    lpmInit(space, hdr);
-  }
+  if (lpm) lpmInit(space, hdr, values + valuesSize);
   return s;
 }
 

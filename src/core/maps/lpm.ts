@@ -6,11 +6,15 @@
  * prefixlen ignored for matching; stored as last written), get_next_key walks the trie in
  * post-order (more specific prefixes before the prefixes containing them; 0-bit branch first).
  *
- * Storage: element slots (value, key, in-use word, free-list link) in memory; the prefix
- * index lives in a per-thread JavaScript cache (prefix length -> masked prefix -> slot) that is
- * rebuilt when the map's generation word (bumped by every change) differs, so several workers
- * sharing the memory stay consistent. Header: H_KEYS, H_HASHES (in-use words), H_NEXT, H_FREE,
- * H_COUNT, aux: generation.
+ * Storage, all in map memory so the Wasm map runtime walks the same trie (wasm-lpm.ts):
+ * element slots (value, key, in-use word H_HASHES, free-list link H_NEXT) and a binary
+ * path-compressed trie of nodes. Node x < max_entries is element slot x (its prefix is the
+ * slot's key); nodes max_entries .. 2 max_entries - 1 are intermediate nodes (a branching
+ * point no element holds; their prefix bytes in their own data area). Every intermediate node
+ * has exactly two children, so there are fewer intermediate nodes than elements. Node record
+ * (LPM_NODE bytes): child 0, child 1 (node + 1; 0 none), prefix length, data address.
+ * Header aux: root (node + 1), node array, intermediate free list (node + 1, linked by child
+ * 0), intermediate data area.
  */
 import type { AddressSpace } from '../vm/memory.js';
 import {
@@ -19,25 +23,10 @@ import {
 } from './layout.js';
 import { lockMap, unlockMap } from './lock.js';
 
-const H_GEN = H_AUX;
-
-interface Index {
-  gen: number;
-  /** prefix lengths present, longest first */
-  lens: number[];
-  byLen: Map<number, Map<string, number>>;
-}
-
-const caches = new WeakMap<AddressSpace, Map<number, Index>>();
-
-/** masked is the first `len` bits of the `n` data bytes at `at`, as a string key. */
-function masked(u8: Uint8Array, at: number, n: number, len: number): string {
-  let s = '';
-  const full = len >> 3;
-  for (let i = 0; i < full; i++) s += String.fromCharCode(u8[at + i]);
-  if (len & 7) s += String.fromCharCode(u8[at + full] & (0xff << (8 - (len & 7))) & 0xff);
-  return s;
-}
+/** Header aux fields of LPM tries. */
+export const H_LPM_ROOT = H_AUX + 4, H_LPM_NODES = H_AUX + 8, H_LPM_IMFREE = H_AUX + 12, H_LPM_IMDATA = H_AUX + 16;
+/** LPM_NODE is the size of a node record; LN_* its fields. */
+export const LPM_NODE = 16, LN_PLEN = 8, LN_DATA = 12;
 
 function field(dv: DataView, hdr: number, off: number): number {
   return dv.getUint32(hdr + off, true);
@@ -51,77 +40,189 @@ function used(dv: DataView, hdr: number, i: number): boolean {
   return dv.getUint32(field(dv, hdr, H_HASHES) + i * 4, true) !== 0;
 }
 
-function indexOf(space: AddressSpace, hdr: number): Index {
-  let per = caches.get(space);
-  if (!per) caches.set(space, (per = new Map()));
-  const dv = space.dv, u8 = space.u8;
-  const gen = field(dv, hdr, H_GEN);
-  let ix = per.get(hdr);
-  if (ix && ix.gen === gen) return ix;
-  ix = { gen, lens: [], byLen: new Map() };
-  const n = field(dv, hdr, H_MAX_ENTRIES), ds = field(dv, hdr, H_KEY_SIZE) - 4;
-  for (let i = 0; i < n; i++) {
-    if (!used(dv, hdr, i)) continue;
-    const k = keyAt(dv, hdr, i), len = dv.getUint32(k, true);
-    let m = ix.byLen.get(len);
-    if (!m) ix.byLen.set(len, (m = new Map()));
-    m.set(masked(u8, k + 4, ds, len), i);
-  }
-  ix.lens = [...ix.byLen.keys()].sort((a, b) => b - a);
-  per.set(hdr, ix);
-  return ix;
+/** lpmStorageSize is the bytes an LPM trie of `n` elements needs after its values. */
+export function lpmStorageSize(n: number, kstride: number): number {
+  return n * kstride + n * 8 + 2 * n * LPM_NODE + n * kstride;
 }
 
-function bump(dv: DataView, hdr: number): void {
-  dv.setUint32(hdr + H_GEN, (field(dv, hdr, H_GEN) + 1) >>> 0, true);
-}
-
-/**
- * track applies this thread's own change to its index (slot `i` of the key at `k` added or
- * removed) when the index was current, so a run of updates does not rebuild it each time;
- * changes by other threads still show as a generation the index does not have.
- */
-function track(space: AddressSpace, hdr: number, i: number, k: number, add: boolean): void {
-  const ix = caches.get(space)?.get(hdr);
-  const dv = space.dv, gen = field(dv, hdr, H_GEN);
-  if (!ix || ix.gen !== gen) return;
-  const len = dv.getUint32(k, true);
-  let m = ix.byLen.get(len);
-  if (add) {
-    if (!m) {
-      ix.byLen.set(len, (m = new Map()));
-      ix.lens = [...ix.byLen.keys()].sort((a, b) => b - a);
-    }
-    m.set(masked(space.u8, k + 4, field(dv, hdr, H_KEY_SIZE) - 4, len), i);
-  } else if (m) {
-    m.delete(masked(space.u8, k + 4, field(dv, hdr, H_KEY_SIZE) - 4, len));
-    if (m.size === 0) {
-      ix.byLen.delete(len);
-      ix.lens = ix.lens.filter((l) => l !== len);
-    }
-  }
-  ix.gen = (gen + 1) >>> 0;
-}
-
-/** lpmInit threads the free list of a new LPM trie. */
-export function lpmInit(space: AddressSpace, hdr: number): void {
-  const dv = space.dv, n = field(dv, hdr, H_MAX_ENTRIES), next = field(dv, hdr, H_NEXT);
+/** lpmInit lays out the storage of a new LPM trie from `at` (after the values) and threads its free lists. */
+export function lpmInit(space: AddressSpace, hdr: number, at: number): void {
+  const dv = space.dv, n = field(dv, hdr, H_MAX_ENTRIES), ks = field(dv, hdr, H_KSTRIDE);
+  const keys = at, inUse = keys + n * ks, next = inUse + n * 4, nodes = next + n * 4, imdata = nodes + 2 * n * LPM_NODE;
+  const put = (off: number, v: number): void => dv.setUint32(hdr + off, v, true);
+  put(H_KEYS, keys); put(H_HASHES, inUse); put(H_NEXT, next); put(H_LPM_NODES, nodes); put(H_LPM_IMDATA, imdata);
   for (let i = 0; i < n; i++) dv.setUint32(next + i * 4, i + 2 <= n ? i + 2 : 0, true);
-  dv.setUint32(hdr + H_FREE, n > 0 ? 1 : 0, true);
+  put(H_FREE, n > 0 ? 1 : 0);
+  for (let x = 0; x < 2 * n; x++) {
+    const data = x < n ? keys + x * ks + 4 : imdata + (x - n) * ks;
+    dv.setUint32(nodes + x * LPM_NODE + LN_DATA, data, true);
+    // free intermediate nodes are chained through child 0
+    if (x >= n) dv.setUint32(nodes + x * LPM_NODE, x + 2 < 2 * n ? x + 2 : 0, true);
+  }
+  put(H_LPM_IMFREE, n > 0 ? n + 1 : 0);
+}
+
+/** Trie is a view of one map's trie (all state in memory). */
+class Trie {
+  readonly dv: DataView;
+  readonly u8: Uint8Array;
+  readonly n: number;
+  readonly nodes: number;
+  /** data bytes of a key (key_size - 4) */
+  readonly ds: number;
+
+  constructor(space: AddressSpace, readonly hdr: number) {
+    const dv = (this.dv = space.dv);
+    this.u8 = space.u8;
+    this.n = field(dv, hdr, H_MAX_ENTRIES);
+    this.nodes = field(dv, hdr, H_LPM_NODES);
+    this.ds = field(dv, hdr, H_KEY_SIZE) - 4;
+  }
+
+  rec(x: number): number {
+    return this.nodes + x * LPM_NODE;
+  }
+  childRef(x: number, b: number): number {
+    return this.rec(x) + b * 4;
+  }
+  plen(x: number): number {
+    return this.dv.getUint32(this.rec(x) + LN_PLEN, true);
+  }
+  data(x: number): number {
+    return this.dv.getUint32(this.rec(x) + LN_DATA, true);
+  }
+  get(ref: number): number {
+    return this.dv.getUint32(ref, true);
+  }
+  set(ref: number, v: number): void {
+    this.dv.setUint32(ref, v, true);
+  }
+  bit(data: number, i: number): number {
+    return (this.u8[data + (i >> 3)] >> (7 - (i & 7))) & 1;
+  }
+  /** matchLen is the number of leading bits (at most `limit`) the data at a and b share. */
+  matchLen(a: number, b: number, limit: number): number {
+    const u8 = this.u8;
+    let i = 0;
+    while (i + 8 <= limit && u8[a + (i >> 3)] === u8[b + (i >> 3)]) i += 8;
+    while (i < limit && this.bit(a, i) === this.bit(b, i)) i++;
+    return i;
+  }
+  /** steps bounds a walk (prefix lengths grow along a path; a lock-free reader racing a writer retries) */
+  get maxSteps(): number {
+    return this.ds * 8 + 2;
+  }
+
+  /** lookup: the element slot of the longest prefix matching `len` bits of the data at `key`, or -1. */
+  lookup(key: number, len: number): number {
+    let found = -1, v = this.get(this.hdr + H_LPM_ROOT);
+    for (let steps = 0; v !== 0 && steps < this.maxSteps; steps++) {
+      const x = v - 1, pl = this.plen(x);
+      if (pl > len || this.matchLen(this.data(x), key, pl) < pl) break;
+      if (x < this.n) found = x;
+      if (pl === len) break;
+      v = this.get(this.childRef(x, this.bit(key, pl)));
+    }
+    return found;
+  }
+
+  /** find: the reference to the node holding exactly the prefix (`len` bits of `key`), its parent, or ref -1. */
+  find(key: number, len: number): { ref: number; parentRef: number; x: number } {
+    let ref = this.hdr + H_LPM_ROOT, parentRef = -1;
+    for (let steps = 0; steps < this.maxSteps; steps++) {
+      const v = this.get(ref);
+      if (v === 0) break;
+      const x = v - 1, pl = this.plen(x);
+      if (pl > len || this.matchLen(this.data(x), key, pl) < pl) break;
+      if (pl === len) return x < this.n ? { ref, parentRef, x } : { ref: -1, parentRef, x: -1 };
+      parentRef = ref;
+      ref = this.childRef(x, this.bit(key, pl));
+    }
+    return { ref: -1, parentRef: -1, x: -1 };
+  }
+
+  allocIm(plen: number, from: number): number {
+    const v = this.get(this.hdr + H_LPM_IMFREE);
+    const x = v - 1;
+    this.set(this.hdr + H_LPM_IMFREE, this.get(this.childRef(x, 0)));
+    this.set(this.rec(x) + LN_PLEN, plen);
+    this.u8.copyWithin(this.data(x), from, from + this.ds);
+    return x;
+  }
+  freeIm(x: number): void {
+    this.set(this.childRef(x, 0), this.get(this.hdr + H_LPM_IMFREE));
+    this.set(this.childRef(x, 1), 0);
+    this.set(this.hdr + H_LPM_IMFREE, x + 1);
+  }
+  setChildren(x: number, c0: number, c1: number): void {
+    this.set(this.childRef(x, 0), c0);
+    this.set(this.childRef(x, 1), c1);
+  }
+
+  /** insert links element slot `i` (its key already stored, its prefix not in the trie). */
+  insert(i: number): void {
+    const len = this.plen(i), d = this.data(i);
+    let ref = this.hdr + H_LPM_ROOT, v = 0, ml = 0;
+    for (;;) {
+      v = this.get(ref);
+      if (v === 0) break;
+      const x = v - 1, pl = this.plen(x);
+      ml = this.matchLen(this.data(x), d, Math.min(pl, len));
+      if (ml !== pl || pl === len) break;
+      ref = this.childRef(x, this.bit(d, pl));
+    }
+    this.setChildren(i, 0, 0);
+    if (v === 0) {
+      this.set(ref, i + 1);
+      return;
+    }
+    const x = v - 1;
+    if (ml === len && this.plen(x) === len) {
+      // an intermediate node at exactly this prefix: the element takes its place
+      this.setChildren(i, this.get(this.childRef(x, 0)), this.get(this.childRef(x, 1)));
+      this.set(ref, i + 1);
+      this.freeIm(x);
+    } else if (ml === len) {
+      // the new prefix contains node x
+      this.set(this.childRef(i, this.bit(this.data(x), len)), v);
+      this.set(ref, i + 1);
+    } else {
+      // they part at bit ml: a new intermediate node branches there
+      const im = this.allocIm(ml, d);
+      const b = this.bit(d, ml);
+      this.setChildren(im, b ? v : i + 1, b ? i + 1 : v);
+      this.set(ref, im + 1);
+    }
+  }
+
+  /** remove unlinks element node `x` found at `ref` (parent at parentRef, -1 for the root). */
+  remove(x: number, ref: number, parentRef: number): void {
+    const c0 = this.get(this.childRef(x, 0)), c1 = this.get(this.childRef(x, 1));
+    if (c0 !== 0 && c1 !== 0) {
+      // still a branching point: an intermediate node takes the element's place
+      const im = this.allocIm(this.plen(x), this.data(x));
+      this.setChildren(im, c0, c1);
+      this.set(ref, im + 1);
+      return;
+    }
+    const p = parentRef < 0 ? -1 : this.get(parentRef) - 1;
+    if (p >= this.n && c0 === 0 && c1 === 0) {
+      // an intermediate parent left with one child goes too: the other child moves up
+      const other = this.get(this.childRef(p, 0)) === x + 1 ? this.get(this.childRef(p, 1)) : this.get(this.childRef(p, 0));
+      this.set(parentRef, other);
+      this.freeIm(p);
+      return;
+    }
+    this.set(ref, c0 || c1);
+  }
 }
 
 /** lpmLookupSlot returns the slot of the longest prefix matching the key at `keyAddr`, or -1. */
 export function lpmLookupSlot(space: AddressSpace, hdr: number, keyAddr: number): number {
-  const ix = indexOf(space, hdr);
-  const dv = space.dv, ds = field(dv, hdr, H_KEY_SIZE) - 4;
-  const klen = dv.getUint32(keyAddr, true);
-  if (klen > ds * 8) return -1; // Linux (6.x): a lookup key longer than the trie's prefixes finds nothing
-  for (const len of ix.lens) {
-    if (len > klen) continue;
-    const i = ix.byLen.get(len)!.get(masked(space.u8, keyAddr + 4, ds, len));
-    if (i !== undefined) return i;
-  }
-  return -1;
+  const t = new Trie(space, hdr);
+  const klen = space.dv.getUint32(keyAddr, true);
+  if (klen > t.ds * 8) return -1; // Linux (6.x): a lookup key longer than the trie's prefixes finds nothing
+  return t.lookup(keyAddr + 4, klen);
 }
 
 /** lpmValue is the value address of slot `i`. */
@@ -136,23 +237,23 @@ export function lpmLookup(space: AddressSpace, hdr: number, keyAddr: number): nu
 }
 
 function exact(space: AddressSpace, hdr: number, keyAddr: number): number {
-  const dv = space.dv, len = dv.getUint32(keyAddr, true);
-  const m = indexOf(space, hdr).byLen.get(len);
-  const i = m?.get(masked(space.u8, keyAddr + 4, field(dv, hdr, H_KEY_SIZE) - 4, len));
-  return i ?? -1;
+  return new Trie(space, hdr).find(keyAddr + 4, space.dv.getUint32(keyAddr, true)).x;
 }
 
 /** lpmUpdate stores a value under a prefix: 0, -EINVAL, -EEXIST, -ENOENT, -ENOSPC (full). */
 export function lpmUpdate(space: AddressSpace, hdr: number, keyAddr: number, valAddr: number, flags: number): number {
   if (flags >>> 0 > BPF_EXIST) return -EINVAL;
   const dv = space.dv, ks = field(dv, hdr, H_KEY_SIZE);
-  if (dv.getUint32(keyAddr, true) > (ks - 4) * 8) return -EINVAL;
+  const len = dv.getUint32(keyAddr, true);
+  if (len > (ks - 4) * 8) return -EINVAL;
   lockMap(space, hdr);
   try {
-    let i = exact(space, hdr, keyAddr);
+    const t = new Trie(space, hdr);
+    let i = t.find(keyAddr + 4, len).x;
     if (i >= 0 && flags === BPF_NOEXIST) return -EEXIST;
     if (i < 0 && flags === BPF_EXIST) return -ENOENT;
-    if (i < 0) {
+    const fresh = i < 0;
+    if (fresh) {
       const e = field(dv, hdr, H_FREE);
       if (e === 0 || field(dv, hdr, H_COUNT) >= field(dv, hdr, H_MAX_ENTRIES)) return -ENOSPC;
       i = e - 1;
@@ -161,10 +262,11 @@ export function lpmUpdate(space: AddressSpace, hdr: number, keyAddr: number, val
       dv.setUint32(hdr + H_COUNT, field(dv, hdr, H_COUNT) + 1, true);
     }
     space.u8.copyWithin(keyAt(dv, hdr, i), keyAddr, keyAddr + ks);
-    const v = lpmValue(dv, hdr, i);
-    space.u8.copyWithin(v, valAddr, valAddr + field(dv, hdr, H_VALUE_SIZE));
-    track(space, hdr, i, keyAt(dv, hdr, i), true);
-    bump(dv, hdr);
+    space.u8.copyWithin(lpmValue(dv, hdr, i), valAddr, valAddr + field(dv, hdr, H_VALUE_SIZE));
+    if (fresh) {
+      dv.setUint32(t.rec(i) + LN_PLEN, len, true);
+      t.insert(i);
+    }
     return 0;
   } finally {
     unlockMap(space, hdr);
@@ -174,17 +276,18 @@ export function lpmUpdate(space: AddressSpace, hdr: number, keyAddr: number, val
 /** lpmDelete removes an exact prefix: 0, -EINVAL (prefixlen too long), -ENOENT. */
 export function lpmDelete(space: AddressSpace, hdr: number, keyAddr: number): number {
   const dv = space.dv;
-  if (dv.getUint32(keyAddr, true) > (field(dv, hdr, H_KEY_SIZE) - 4) * 8) return -EINVAL;
+  const len = dv.getUint32(keyAddr, true);
+  if (len > (field(dv, hdr, H_KEY_SIZE) - 4) * 8) return -EINVAL;
   lockMap(space, hdr);
   try {
-    const i = exact(space, hdr, keyAddr);
+    const t = new Trie(space, hdr);
+    const { ref, parentRef, x: i } = t.find(keyAddr + 4, len);
     if (i < 0) return -ENOENT;
-    track(space, hdr, i, keyAt(dv, hdr, i), false);
+    t.remove(i, ref, parentRef);
     dv.setUint32(field(dv, hdr, H_HASHES) + i * 4, 0, true);
     dv.setUint32(field(dv, hdr, H_NEXT) + i * 4, field(dv, hdr, H_FREE), true);
     dv.setUint32(hdr + H_FREE, i + 1, true);
     dv.setUint32(hdr + H_COUNT, field(dv, hdr, H_COUNT) - 1, true);
-    bump(dv, hdr);
     return 0;
   } finally {
     unlockMap(space, hdr);

@@ -28,12 +28,13 @@ export const H_LRU = H_AUX;
 /** Node types (enum bpf_lru_list_type). */
 export const T_ACTIVE = 0, T_INACTIVE = 1, T_FREE = 2, T_LOCAL_FREE = 3, T_LOCAL_PENDING = 4;
 
-/** LRU block fields (u32). */
-const L_META = 0, L_PREV = 4, L_NEXT = 8, L_SETS = 12, L_LOCALS = 16, L_N = 20, L_NCPUS = 24, L_PERCPU = 28;
+/** LRU block fields (u32; the Wasm map runtime reads them too). */
+export const L_META = 0, L_PREV = 4, L_NEXT = 8, L_SETS = 12, L_LOCALS = 16, L_N = 20, L_NCPUS = 24, L_PERCPU = 28;
 const L_TARGET = 32, L_SCANS = 36;
 const L_SIZE = 64;
 /** per list set: count active, count inactive, next_inactive_rotation; per CPU local: next_steal */
-const SET_SIZE = 16, LOCAL_SIZE = 16;
+export const SET_SIZE = 16;
+const LOCAL_SIZE = 16;
 
 const LOCAL_FREE_TARGET = 128, PERCPU_FREE_TARGET = 4;
 

@@ -38,6 +38,14 @@ function link(space: AddressSpace, hdr: number, e: number, keyAddr: number, h: n
 }
 
 /**
+ * lruPopFree takes a free element for CPU `cpu` (Lru.popFree: may rotate, shrink and evict
+ * through the hash table, or steal); -1 when none. The caller holds the map's lock.
+ */
+export function lruPopFree(space: AddressSpace, hdr: number, cpu: number): number {
+  return lruOf(space, hdr).popFree(cpu, (i) => unlinkFromHash(space, hdr, i));
+}
+
+/**
  * lruUpdate stores the value at `valAddr` under `key`. `slot` is the CPU slot to write (or
  * COPY_ALL_CPUS), `cpu` the CPU running the operation (whose LRU lists are used).
  */
@@ -52,7 +60,7 @@ export function lruUpdate(space: AddressSpace, hdr: number, keyAddr: number, val
     const lru = lruOf(space, hdr);
     let x = -1;
     if (!percpu || flags !== BPF_EXIST) {
-      x = lru.popFree(cpu, (i) => unlinkFromHash(space, hdr, i));
+      x = lruPopFree(space, hdr, cpu);
       if (x < 0) return -ENOMEM;
       if (!percpu) copyValue(space, hdr, x + 1, valAddr, slot, false);
     }

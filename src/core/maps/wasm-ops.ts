@@ -12,6 +12,7 @@ import {
 } from './layout.js';
 import { isArrayT, isHashT } from './wasm-lib.js';
 import { EXT_TYPE_MASK } from './ext.js';
+import { genNativeDispatch } from './wasm-native.js';
 import { I32, type MRT, Op, field, load32, lock, memCopy, newCode, readLoop, retErr, store32, unlock } from './wasm-util.js';
 
 const PARAMS = 6;
@@ -29,8 +30,9 @@ export function genLookup(m: MRT): Code {
   const c = newCode(PARAMS);
   const hdr = c.local(I32), key = c.local(I32), v = c.local(I32), seq = c.local(I32), t = c.local(I32);
   prologue(c, m, hdr, key);
-  // LPM tries (the prefix index is a JavaScript structure) and extension types: TypeScript
+  // LPM tries: the trie walk in Wasm; extension types: TypeScript
   field(c, hdr, H_TYPE).set(t);
+  genNativeDispatch(c, m, t, 'lookup', { hdr, key, insn: INSN });
   jsCall(c, m, t, JS_LOOKUP, 2, hdr, key, -1, -1);
   readLoop(c, m, hdr, seq, () => {
     c.get(hdr).get(key).call(m.elem).set(v);
@@ -53,7 +55,10 @@ function markLru(c: Code, hdr: number, v: number): void {
   c.end();
 }
 
-/** Type masks (bit t = type t, all types below 32) of the maps whose operations run in TypeScript. */
+/**
+ * Type masks (bit t = type t, all types below 32) of the maps whose operations run in TypeScript
+ * (LRU writes and LPM lookups are dispatched to wasm-native.ts before these apply).
+ */
 const JS_LOOKUP = (1 << BPF_MAP_TYPE_LPM_TRIE) | EXT_TYPE_MASK;
 const JS_WRITE = JS_LOOKUP | (1 << BPF_MAP_TYPE_LRU_HASH) | (1 << BPF_MAP_TYPE_LRU_PERCPU_HASH);
 
@@ -83,6 +88,7 @@ export function genUpdate(m: MRT): Code {
   // flags >= 2^32 behave as 0xffffffff (invalid), like flags32() in helpers.ts
   c.i32(-1).get(3).op(Op.i32_wrap_i64).get(3).i64(0x100000000n).op(Op.i64_ge_u).op(Op.select).set(f);
   field(c, hdr, H_TYPE); c.set(t);
+  genNativeDispatch(c, m, t, 'update', { hdr, key, val, f, insn: INSN });
   jsCall(c, m, t, JS_WRITE, 0, hdr, key, val, f);
   // values holding a bpf_spin_lock: the TypeScript update (the lock word is skipped or taken)
   field(c, hdr, H_SPIN).if();
@@ -159,6 +165,7 @@ export function genDelete(m: MRT): Code {
   const e = c.local(I32), i = c.local(I32), nx = c.local(I32);
   prologue(c, m, hdr, key);
   field(c, hdr, H_TYPE); c.set(t);
+  genNativeDispatch(c, m, t, 'delete', { hdr, key, insn: INSN });
   jsCall(c, m, t, JS_WRITE, 1, hdr, key, -1, -1);
   isHashT(c, t); c.op(Op.i32_eqz).if(); retErr(c, EINVAL); c.end();
   c.get(key); field(c, hdr, H_KEY_SIZE); c.call(m.hash).set(h);

@@ -5,6 +5,7 @@
 import { Code } from '../jit/wasm/encoder.js';
 import { Atomic, I32, I64, Op, PREFIX_FC } from '../jit/wasm/ops.js';
 import { H_LOCK } from './layout.js';
+import type { NativeFns } from './wasm-native.js';
 
 export { I32, I64, Op };
 
@@ -28,6 +29,8 @@ export interface MRT {
   find: number;
   elem: number;
   slot: number;
+  /** the natively implemented LRU and LPM operations (wasm-native.ts) */
+  native: NativeFns;
   shared: boolean;
 }
 

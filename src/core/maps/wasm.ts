@@ -22,6 +22,7 @@ import type { AddressSpace } from '../vm/memory.js';
 import { MF_LOCK_ALIGN, MF_LOCK_DEADLOCK, MF_NOT_MAP, MF_READ, MF_UNINIT, MF_UNLOCK, MF_WRITE, genCheck, genElem, genFind, genHash, genKeyEq, genMapPtr, genSlot } from './wasm-lib.js';
 import { genDelete, genLookup, genUpdate } from './wasm-ops.js';
 import { genSpinLock, genSpinUnlock } from './wasm-spin.js';
+import { declareNative, defineNative, nativeJsOp } from './wasm-native.js';
 import { SPIN_MSG } from './spin-lock.js';
 import { deleteElem, lookupElem, updateElem } from './ops.js';
 import { I32, I64, type MRT } from './wasm-util.js';
@@ -46,6 +47,7 @@ export function buildMapRuntime(shared: boolean): Uint8Array {
     find: mb.declareFunc([I32, I32, I32], [I32]),
     elem: mb.declareFunc([I32, I32], [I32]),
     slot: mb.declareFunc([I32, I32], [I32]),
+    native: declareNative(mb),
     shared,
   };
   mb.defineFunc(m.hash, genHash());
@@ -55,6 +57,7 @@ export function buildMapRuntime(shared: boolean): Uint8Array {
   mb.defineFunc(m.find, genFind(m));
   mb.defineFunc(m.elem, genElem(m));
   mb.defineFunc(m.slot, genSlot(m));
+  defineNative(mb, m);
   const helper = [I64, I64, I64, I64, I64, I32];
   const gens = { map_lookup_elem: genLookup, map_update_elem: genUpdate, map_delete_elem: genDelete, spin_lock: genSpinLock, spin_unlock: genSpinUnlock };
   for (const name of MAP_RUNTIME_EXPORTS) {
@@ -102,6 +105,8 @@ function faultError(kind: number, insn: number, addr: bigint, len: number): BpfE
 /** jsOp runs operation `op` (0 update, 1 delete, 2 lookup) of the `js` import; faults name `insn`. */
 function jsOp(space: AddressSpace, cpu: number, op: number, hdr: number, key: number, val: number, flags: number, insn: number): bigint {
   try {
+    const r = nativeJsOp(space, cpu, op, hdr);
+    if (r !== undefined) return r;
     if (op === 0) return BigInt.asUintN(64, BigInt(updateElem(space, hdr, key, val, flags, cpu)));
     if (op === 1) return BigInt.asUintN(64, BigInt(deleteElem(space, hdr, key)));
     return BigInt(lookupElem(space, hdr, key, cpu));
