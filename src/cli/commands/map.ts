@@ -23,6 +23,7 @@ const USAGE = `Usage: tsbpf map { dump | getnext } MAP [key BYTES] [-j]
        tsbpf map { lookup | delete } MAP key BYTES [-j]
        tsbpf map update MAP key BYTES value BYTES [any | exist | noexist]
 MAP := { pinned PATH | name NAME }   (NAME is searched under --pin-root, default $TSBPF_PIN_ROOT)
+       tsbpf map dump control SOCKET [name NAME]   (the maps of a switch running with --control SOCKET)
 BYTES := [hex] BYTE...   (each BYTE in C notation: 0x1f, 31, 037; with "hex" all hex)
 `;
 
@@ -48,6 +49,8 @@ export async function mapCommand(argv: string[], io: CliIo): Promise<number> {
     return sub ? 0 : 1;
   }
   try {
+    // a running switch's maps, through its control socket
+    if (sub === 'dump' && rest[0] === 'control') return await (await import('./switch-maps.js')).switchMapDump(rest, io, json);
     const { target, rest: after } = openTarget(rest);
     const run = SUBCOMMANDS[sub];
     if (!run) throw new BpfError('EINVAL', `unknown map command "${sub}"`);
