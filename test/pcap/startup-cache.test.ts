@@ -42,7 +42,7 @@ test('the bundle of a module graph exports what the real modules export', async 
   const real = await import(pathToFileURL(main).href) as Record<string, unknown>;
   assert.equal(cache.load(), undefined, 'no cache yet');
   await cache.build();
-  const m = JSON.parse(readFileSync(cache.scriptPath, 'utf8').split('\n')[0].replace('// tsbpf startup bundle ', ''));
+  const m = JSON.parse(readFileSync(cache.manifestPath, 'utf8'));
   assert.equal(m.refused, undefined, m.refused);
   const hit = cache.load();
   assert.ok(hit, 'bundle loads');
@@ -74,6 +74,10 @@ test('stale bundles are not used; forms the bundler cannot model are refused, no
   await cache.build();
   assert.ok(cache.load());
   utimesSync(join(dir, 'd.js'), new Date(), new Date(Date.now() + 5000));
+  assert.ok(cache.load(), 'a file rewritten with the same contents keeps the bundle');
+  assert.ok(JSON.parse(readFileSync(cache.manifestPath, 'utf8')).files.some((f: [string, number]) => f[0].endsWith('d.js') && f[1] > Date.now()),
+    'and its new time is recorded');
+  writeFileSync(join(dir, 'd.js'), readFileSync(join(dir, 'd.js'), 'utf8') + '// changed\n');
   assert.equal(cache.load(), undefined, 'a changed file makes the bundle stale');
   await cache.build();
   assert.ok(cache.load(), 'rebuilt');
@@ -88,7 +92,7 @@ test('stale bundles are not used; forms the bundler cannot model are refused, no
     const c = new StartupCache('t', [join(d, 'm.js')], join(d, 'cache'));
     await import(pathToFileURL(join(d, 'm.js')).href);
     await c.build();
-    const head = JSON.parse(readFileSync(c.scriptPath, 'utf8').split('\n')[0].replace('// tsbpf startup bundle ', ''));
+    const head = JSON.parse(readFileSync(c.manifestPath, 'utf8'));
     assert.match(head.refused ?? '', /cannot be bundled/, name);
     assert.equal(c.load(), undefined, name);
   }
@@ -120,7 +124,7 @@ test('tsbpf pcap filter: cold cache, code cache and cached runs give the output 
       if (mode[0] === '-w') assert.deepEqual(readFileSync(join(dir, 'cached.pcap')), readFileSync(join(dir, 'plain.pcap')));
     }
   }
-  const head = JSON.parse(readFileSync(join(cacheDir, 'pcap.js'), 'utf8').split('\n')[0].replace('// tsbpf startup bundle ', ''));
+  const head = JSON.parse(readFileSync(join(cacheDir, 'pcap.json'), 'utf8'));
   assert.equal(head.refused, undefined, head.refused);
   assert.ok(head.files.length > 20, 'the command graph is bundled');
   assert.ok(existsSync(join(cacheDir, 'pcap.v8')), 'code cache written');

@@ -5,8 +5,8 @@
  * The expression is compiled by tsbpf's own compiler, or with --via-tcpdump by libpcap
  * (`tcpdump -ddd`, for anything outside tsbpf's subset), then run on the chosen engine.
  */
+import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
-import { execFileSync } from 'node:child_process';
 import { BpfError } from '../../core/errors.js';
 import { compileCbpfPcapScanner, parseDDD } from '../../core/cbpf/index.js';
 import type { CbpfProgram } from '../../core/cbpf/index.js';
@@ -32,6 +32,8 @@ const DLT_NAMES: Record<number, string> = { 1: 'EN10MB', 101: 'RAW', 113: 'LINUX
 /** compileExpression compiles with tsbpf, or with libpcap through `tcpdump -ddd` when viaTcpdump is set. */
 export function compileExpression(expr: string, linktype: number, viaTcpdump: boolean): CbpfProgram {
   if (!viaTcpdump) return compileFilter(expr, { linktype });
+  // loaded only here: node:child_process costs a fresh process several milliseconds
+  const { execFileSync } = createRequire(process.execPath)('node:child_process') as typeof import('node:child_process');
   const dlt = DLT_NAMES[linktype];
   if (!dlt) throw new BpfError('EINVAL', `--via-tcpdump: no tcpdump name known for link type ${linktype}`);
   let out: string;

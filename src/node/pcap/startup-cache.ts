@@ -4,9 +4,11 @@
  * each ES module) than filtering a million packets. After a run from the real modules, the
  * command's module graph is bundled into one script (bundle.ts), checked against the real
  * module namespaces and written to the cache directory; the next run loads that script with
- * vm.Script and, from then on, with the V8 code cache it leaves behind. The bundle lists the
- * files it came from with their modification times and sizes: any rebuild of dist/ makes it
- * stale and it is rebuilt. Every failure falls back to the real modules (never to an error).
+ * vm.Script and, from then on, with the V8 code cache it leaves behind. A manifest lists the
+ * files the bundle came from with their modification times, sizes and content hashes: a file
+ * with a new time but the same content (a rebuild of dist/ that changed nothing) only updates
+ * the manifest; any other change makes the bundle stale and it is rebuilt after the run.
+ * Every failure falls back to the real modules (never to an error).
  * TSBPF_NO_CACHE=1 turns it off; TSBPF_CACHE_DIR moves it (default dist/.cache).
  */
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
@@ -15,12 +17,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 
-const HEADER = '// tsbpf startup bundle ';
-
-/** Manifest heads the bundle file: what it was made from, or why no bundle could be made. */
+/** Manifest says what the bundle was made from (path, mtime, size, hash), or why no bundle could be made. */
 interface Manifest {
   node: string;
-  files: [string, number, number][];
+  files: [string, number, number, number][];
+  /** hash of the bundle script (it and the manifest are written separately) */
+  script: number;
   refused?: string;
 }
 
@@ -43,14 +45,18 @@ export class StartupCache {
   get codePath(): string {
     return join(this.dir, `${this.name}.v8`);
   }
+  get manifestPath(): string {
+    return join(this.dir, `${this.name}.json`);
+  }
 
   /** load returns the cached entries' exports, or undefined when there is no fresh bundle. */
   load(): CacheHit | undefined {
     if (disabled()) return undefined;
     try {
+      const m = JSON.parse(readFileSync(this.manifestPath, 'utf8')) as Manifest;
+      if (m.refused !== undefined || !this.fresh(m)) return undefined;
       const text = readFileSync(this.scriptPath, 'utf8');
-      const m = JSON.parse(text.slice(HEADER.length, text.indexOf('\n'))) as Manifest;
-      if (!text.startsWith(HEADER) || m.refused !== undefined || !fresh(m)) return undefined;
+      if (hash(text) !== m.script) return undefined;
       const cachedData = readOptional(this.codePath);
       const script = new Script(text, { filename: this.scriptPath, cachedData });
       const res = evaluate(script, this.entries[0]);
@@ -65,6 +71,22 @@ export class StartupCache {
     }
   }
 
+  /** fresh checks the manifest's files; rewritten files with unchanged contents get their new times recorded. */
+  private fresh(m: Manifest): boolean {
+    if (m.node !== process.version) return false;
+    let touched = false;
+    for (const f of m.files) {
+      const s = statSync(f[0], { throwIfNoEntry: false });
+      if (!s || s.size !== f[2]) return false;
+      if (s.mtimeMs === f[1]) continue;
+      if (hash(readFileSync(f[0], 'utf8')) !== f[3]) return false;
+      f[1] = s.mtimeMs;
+      touched = true;
+    }
+    if (touched) writeAtomic(this.manifestPath, JSON.stringify(m));
+    return true;
+  }
+
   /**
    * build bundles the graph after a run from the real modules (they are loaded, so their
    * namespaces are at hand), checks the bundle against them and writes it. Never throws.
@@ -73,10 +95,11 @@ export class StartupCache {
     if (disabled()) return;
     try {
       const { bundleModules, moduleGraph } = await import('./bundle.js');
-      const stamps = new Map<string, [number, number]>();
+      const stamps = new Map<string, [number, number, number]>();
       const graph = moduleGraph(this.entries, (f) => {
-        stamps.set(f, stamp(f));
-        return readFileSync(f, 'utf8');
+        const text = readFileSync(f, 'utf8');
+        stamps.set(f, [...stamp(f), hash(text)]);
+        return text;
       });
       const spaces = new Map<string, Record<string, unknown>>();
       for (const g of graph) spaces.set(g.file, await import(pathToFileURL(g.file).href) as Record<string, unknown>);
@@ -88,10 +111,12 @@ export class StartupCache {
         refused = e instanceof Error ? e.message : String(e);
       }
       // a build of dist/ under way: do not cache a mix of old and new files
-      if (graph.some((g) => stamp(g.file).join() !== stamps.get(g.file)!.join())) return;
-      const m: Manifest = { node: process.version, files: graph.map((g) => [g.file, ...stamps.get(g.file)!]), refused };
+      if (graph.some((g) => stamp(g.file).join() !== stamps.get(g.file)!.slice(0, 2).join())) return;
+      const m: Manifest = { node: process.version, files: graph.map((g) => [g.file, ...stamps.get(g.file)!]), script: hash(script), refused };
       mkdirSync(this.dir, { recursive: true });
-      writeAtomic(this.scriptPath, `${HEADER}${JSON.stringify(m)}\n${refused === undefined ? script : ''}`);
+      // the script first: the manifest is what makes it count
+      writeAtomic(this.scriptPath, script);
+      writeAtomic(this.manifestPath, JSON.stringify(m));
     } catch {
       // no cache: the next run loads the real modules again
     }
@@ -107,13 +132,11 @@ function stamp(file: string): [number, number] {
   return [s.mtimeMs, s.size];
 }
 
-function fresh(m: Manifest): boolean {
-  if (m.node !== process.version) return false;
-  for (const [file, mtime, size] of m.files) {
-    const s = statSync(file, { throwIfNoEntry: false });
-    if (!s || s.mtimeMs !== mtime || s.size !== size) return false;
-  }
-  return true;
+/** hash is FNV-1a over a text's UTF-16 code units (a change detector, not a digest). */
+function hash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }
 
 type BundleFn = (require: NodeRequire, dyn: (base: string, spec: string) => Promise<unknown>) => unknown[];
