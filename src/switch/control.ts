@@ -12,7 +12,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { rmSync } from 'node:fs';
 import { BpfError, isBpfError } from '../core/errors.js';
 import { programFromAsm, programFromObject, type ProgKind, type SwitchProgram } from './program.js';
-import type { LiveSwitch } from './live.js';
+import type { LiveLoop } from './live.js';
 
 /** MapDump is one map as the control socket reports it. */
 export interface MapDump {
@@ -43,11 +43,11 @@ export interface ControlOptions {
   maps?: () => MapDump[];
 }
 
-/** ControlServer serves requests for `live` on Unix socket `path`. */
+/** ControlServer serves requests for `live` (a LiveSwitch or a multi-worker MultiLive) on Unix socket `path`. */
 export class ControlServer {
   private readonly server: Server;
 
-  constructor(readonly live: LiveSwitch, readonly path: string, private readonly opts: ControlOptions = {}) {
+  constructor(readonly live: LiveLoop, readonly path: string, private readonly opts: ControlOptions = {}) {
     this.server = createServer((sock) => this.serve(sock));
   }
 
@@ -92,11 +92,9 @@ export class ControlServer {
   }
 
   private async handle(req: ControlRequest): Promise<Record<string, unknown>> {
-    const sw = this.live.sw;
     switch (req.cmd) {
       case 'stats':
-        return { program: sw.program && { name: sw.program.name, kind: sw.program.kind }, ports: sw.stats(), trace: sw.trace,
-          rounds: this.live.rounds };
+        return { ...this.live.status() };
       case 'swap': {
         const prog = (this.opts.load ?? defaultLoad)(req);
         await this.live.swap(prog);

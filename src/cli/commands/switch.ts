@@ -13,12 +13,15 @@ import { Switch } from '../../switch/dataplane/switch.js';
 import { loadSwitchProgram, loadWorkerProgram, type LoadedSwitchProgram } from '../../switch/load.js';
 import { Runtime } from '../../core/runtime/runtime.js';
 import { dumpMaps, fillDevmaps, switchObject } from '../../switch/objects.js';
-import { programFromAsm } from '../../switch/program.js';
+import { programFromAsm, programFromObject } from '../../switch/program.js';
 import { PcapSink, pcapFrames } from '../../switch/ports/pcap.js';
 import { formatStats, formatStatsRows, type StatsRow } from '../../switch/stats-format.js';
 import { readFileSync } from 'node:fs';
 import { ControlServer, controlRequest, type MapDump } from '../../switch/control.js';
-import { LiveSwitch } from '../../switch/live.js';
+import { formatMaps } from './switch-maps.js';
+import { LiveSwitch, type LiveLoop } from '../../switch/live.js';
+import { MultiLive } from '../../switch/workers/live-multi.js';
+import type { Collection } from '../../core/runtime/object-collection.js';
 import { PcapCaptureFile, parseCaptureSpec } from '../../node/pcap/capture.js';
 import { makeTemplates } from '../../switch/dataplane/pktgen.js';
 import type { TraceEvent } from '../../switch/dataplane/dispatch.js';
@@ -45,7 +48,8 @@ Port SPEC (port i gets ifindex i+1):
   gen[=FLOWS]                      in-memory generator of 60-byte UDP frames (and a counting sink)
   mem                              in-memory counting sink
 With live ports or --control the switch runs until SIGINT/SIGTERM or --duration seconds.
---workers N spreads the switch over N threads (port 0 gen=FLOWS, other ports mem; flows by RSS hash).
+--workers N spreads the switch over N threads, flows dealt by RSS hash: with gen=FLOWS on port 0 and mem/null
+  ports the workers generate and sink themselves; with other ports the main thread does the port I/O.
 --capture PORT:EXPR:FILE writes the frames port PORT receives that match the pcap-filter EXPR to FILE.
 Without --prog the VALE-BPF no-logic forwarder (port i -> port i^1) runs.
 `;
@@ -162,6 +166,43 @@ async function runLive(sw: Switch, ports: PortArg[], a: { control?: string; dura
   if (ports.some((p) => p.input || p.output)) throw new BpfError('EINVAL', 'pcap ports (in=/out=) cannot be mixed with live ports or --control');
   const duration = a.duration === undefined ? Infinity : Number(a.duration);
   if (!(duration > 0)) throw new BpfError('EINVAL', '--duration must be a positive number of seconds');
+  const drivers = await makeDrivers(sw, ports);
+  const live = new LiveSwitch(sw, drivers);
+  const ctl = a.control ? controlServer(live, a.control, sw.opts.runtime ?? null, prog.coll ?? null, sw.ports.map((p) => p.ifindex)) : null;
+  await ctl?.listen();
+  live.start();
+  io.stderr(`switch running: ${drivers.map((d) => d.label).join(', ')}${ctl ? `; control socket ${a.control}` : ''}\n`);
+  await untilStopped(duration);
+  await live.stop();
+  await ctl?.close();
+  if (a.json) io.stdout(JSON.stringify({ program: sw.program?.name, ports: sw.stats(), trace: sw.trace }, null, 2) + '\n');
+  else io.stdout(formatStats(sw));
+  return 0;
+}
+
+/**
+ * controlServer serves the control socket for `live`. Objects swapped in load into `runtime`
+ * (the switch's; without one, objects with maps are refused), their devmaps filled with the
+ * ports; their maps are the ones listed from then on.
+ */
+function controlServer(live: LiveLoop, path: string, runtime: Runtime | null, coll: Collection | null, ifindexes: number[]): ControlServer {
+  return new ControlServer(live, path, {
+    load: (req) => {
+      if (req.object === undefined) return programFromAsm(req.asm ?? '', req.kind ?? 'xdp', 'asm');
+      const bytes = new Uint8Array(Buffer.from(req.object, 'base64'));
+      const sel = { section: req.section, name: req.name, kind: req.kind };
+      if (!runtime) return programFromObject(bytes, sel);
+      const o = switchObject(bytes, sel, { runtime });
+      coll = o.coll;
+      fillDevmaps(o.coll, ifindexes);
+      return o.prog;
+    },
+    maps: () => (coll ? dumpMaps(coll) : []),
+  });
+}
+
+/** makeDrivers opens a driver per live port spec (TAP, VXLAN, in-memory generator or sink) on the switch's ports. */
+async function makeDrivers(sw: Switch, ports: PortArg[]): Promise<PortDriver[]> {
   const drivers: PortDriver[] = [];
   try {
     for (const [i, p] of ports.entries()) {
@@ -176,35 +217,17 @@ async function runLive(sw: Switch, ports: PortArg[], a: { control?: string; dura
     for (const d of drivers) d.close();
     throw e;
   }
-  const live = new LiveSwitch(sw, drivers);
-  let coll = prog.coll;
-  const runtime = sw.opts.runtime!;
-  const ctl = a.control ? new ControlServer(live, a.control, {
-    // objects swapped in load into the switch's runtime; their maps are the ones dumped from then on
-    load: (req) => {
-      if (req.object === undefined) return programFromAsm(req.asm ?? '', req.kind ?? 'xdp', 'asm');
-      const o = switchObject(new Uint8Array(Buffer.from(req.object, 'base64')), { section: req.section, name: req.name, kind: req.kind },
-        { runtime });
-      coll = o.coll;
-      fillDevmaps(o.coll, sw.ports.map((p) => p.ifindex));
-      return o.prog;
-    },
-    maps: () => (coll ? dumpMaps(coll) : []),
-  }) : null;
-  await ctl?.listen();
-  live.start();
-  io.stderr(`switch running: ${drivers.map((d) => d.label).join(', ')}${ctl ? `; control socket ${a.control}` : ''}\n`);
-  await new Promise<void>((resolve) => {
+  return drivers;
+}
+
+/** untilStopped resolves on SIGINT, SIGTERM or after `seconds` (Infinity: no limit). */
+function untilStopped(seconds: number): Promise<void> {
+  return new Promise<void>((resolve) => {
     const done = () => resolve();
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
-    if (Number.isFinite(duration)) setTimeout(done, duration * 1000).unref();
+    if (Number.isFinite(seconds)) setTimeout(done, seconds * 1000).unref();
   });
-  await live.stop();
-  await ctl?.close();
-  if (a.json) io.stdout(JSON.stringify({ program: sw.program?.name, ports: sw.stats(), trace: sw.trace }, null, 2) + '\n');
-  else io.stdout(formatStats(sw));
-  return 0;
 }
 
 /** controlCommand implements `tsbpf switch stats|swap|maps --control PATH`. */
@@ -240,38 +263,74 @@ async function controlCommand(sub: string, argv: string[], io: CliIo): Promise<n
   return 0;
 }
 
-/** formatMaps prints each map like `bpftool map dump`: "key: .. value: .." lines and a count. */
-function formatMaps(maps: MapDump[]): string {
-  if (maps.length === 0) return 'the running program has no maps\n';
-  const spaced = (h: string) => h.replace(/(..)(?!$)/g, '$1 ');
-  return maps.map((m) => `map ${m.name} (type ${m.type}, key ${m.keySize} B, value ${m.valueSize} B, max ${m.maxEntries}):\n` +
-    m.entries.map(([k, v]) => `key: ${spaced(k)}  value: ${spaced(v)}\n`).join('') +
-    `Found ${m.entries.length} element${m.entries.length === 1 ? '' : 's'}\n`).join('\n');
-}
-
-/** runWorkers runs the switch on N worker threads: a generator on port 0, sinks elsewhere. */
+/**
+ * runWorkers runs the switch on N worker threads. A generator on port 0 with sinks elsewhere
+ * runs entirely in the workers ('gen' mode); any other ports (TAP, VXLAN, pcap, in-memory) are
+ * driven by the main thread, which deals received frames to the workers by RSS hash and sends
+ * what they transmit ('io' mode). --control works in both.
+ */
 async function runWorkers(ports: PortArg[], a: { workers?: string; duration?: string; prog?: string; section?: string; name?: string;
-  kind?: string; unchecked?: boolean; dataplane?: string; json?: boolean }, io: CliIo): Promise<number> {
+  kind?: string; unchecked?: boolean; dataplane?: string; json?: boolean; control?: string }, io: CliIo): Promise<number> {
   const workers = Number(a.workers);
-  if (ports[0]?.gen === undefined || ports.slice(1).some((p) => !p.mem && Object.keys(p).length > 0)) {
-    throw new BpfError('EINVAL', '--workers needs --port gen=FLOWS first and mem (or null) ports after it');
-  }
-  const duration = a.duration === undefined ? 3 : Number(a.duration);
+  const genOnly = ports[0]?.gen !== undefined && ports.slice(1).every((p) => p.mem || Object.keys(p).length === 0);
+  const pcap = ports.some((p) => p.input || p.output);
+  if (pcap && (a.control || ports.some(isLive))) throw new BpfError('EINVAL', 'pcap ports (in=/out=) cannot be mixed with live ports or --control');
+  const duration = a.duration === undefined ? (genOnly && !a.control ? 3 : Infinity) : Number(a.duration);
   if (!(duration > 0)) throw new BpfError('EINVAL', '--duration must be a positive number of seconds');
   const { prog, object } = loadWorkerProgram(a);
-  const ms = await MultiSwitch.start({ workers, ports: ports.length, prog, mode: 'gen', checked: !a.unchecked,
+  const ms = await MultiSwitch.start({ workers, ports: ports.length, prog, mode: genOnly ? 'gen' : 'io', checked: !a.unchecked,
     dataplane: a.dataplane as 'wasm' | 'js' | undefined, object: object && { bytes: object, select: { section: a.section, name: a.name } },
-    templates: makeTemplates({ flows: ports[0].gen, srcPort: [1024, 1024 + ports[0].gen! - 1] }) });
-  io.stderr(`switch running on ${workers} workers (flows per worker ${ms.flows.join('/')}), program ${ms.programName}\n`);
-  await new Promise<void>((resolve) => {
-    const done = () => resolve();
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-    setTimeout(done, duration * 1000).unref();
-  });
-  await ms.stop();
+    templates: genOnly ? makeTemplates({ flows: ports[0].gen, srcPort: [1024, 1024 + ports[0].gen! - 1] }) : undefined });
+  try {
+    if (pcap) await pumpWorkers(ms, ports);
+    else await runMultiLive(ms, genOnly ? [] : await makeDrivers(ms.front, ports), a, duration, io);
+  } finally {
+    await ms.stop();
+  }
   const rows = ms.stats().map((s, i) => ({ port: i, name: `port${i}`, ifindex: i + 1, ...s }));
-  if (a.json) io.stdout(JSON.stringify({ program: ms.programName, workers, perWorker: ms.processed(), ports: rows }, null, 2) + '\n');
-  else io.stdout(`per worker: ${ms.processed().join(' / ')} frames\n${formatStatsRows(rows as unknown as StatsRow[], [])}`);
+  if (a.json) io.stdout(JSON.stringify({ program: ms.program.name, workers, perWorker: ms.processed(), ports: rows }, null, 2) + '\n');
+  else io.stdout(`program ${ms.program.name} (${ms.program.kind}) on ${workers} workers\nper worker: ${ms.processed().join(' / ')} frames\n` +
+    formatStatsRows(rows as unknown as StatsRow[], []));
   return 0;
+}
+
+/** runMultiLive runs a multi-worker switch's live loop (and control socket) until a signal or the duration. */
+async function runMultiLive(ms: MultiSwitch, drivers: PortDriver[], a: { control?: string }, duration: number, io: CliIo): Promise<void> {
+  const live = new MultiLive(ms, drivers);
+  const ctl = a.control ? controlServer(live, a.control, ms.runtime, ms.coll, Array.from({ length: ms.stats().length }, (_, i) => i + 1)) : null;
+  await ctl?.listen();
+  live.start();
+  const where = drivers.length ? drivers.map((d) => d.label).join(', ') : `generator in the workers (flows per worker ${ms.flows.join('/')})`;
+  io.stderr(`switch running on ${ms.workers} workers: ${where}, program ${ms.program.name}${ctl ? `; control socket ${a.control}` : ''}\n`);
+  try {
+    await untilStopped(duration);
+  } finally {
+    await live.stop();
+    await ctl?.close();
+  }
+}
+
+/** pumpWorkers feeds every pcap input through a multi-worker switch and collects the outputs, until everything settled. */
+async function pumpWorkers(ms: MultiSwitch, ports: PortArg[]): Promise<void> {
+  const sw = ms.front;
+  const inputs = ports.map((p) => (p.input ? pcapFrames(p.input) : []));
+  const sinks = ports.map((p, i) => (p.output ? new PcapSink(p.output, sw, i) : null));
+  const next = inputs.map(() => 0);
+  const drain = () => sinks.forEach((s, i) => (s ? s.drain() : sw.transmit(i, () => {})));
+  let mark: number[] | null = null;
+  for (;;) {
+    inputs.forEach((frames, p) => {
+      while (next[p] < frames.length && sw.ports[p].rx.free() > 0 && sw.pool.available() > 0) sw.receive(p, frames[next[p]++]);
+    });
+    ms.distribute();
+    ms.gather();
+    drain();
+    const fed = inputs.every((f, p) => next[p] >= f.length) && sw.ports.every((p) => p.rx.count() === 0);
+    if (fed && mark && ms.settled(mark)) break;
+    if (fed && !mark) mark = ms.mark();
+    await new Promise((r) => setImmediate(r));
+  }
+  ms.gather();
+  drain();
+  for (const s of sinks) s?.close();
 }

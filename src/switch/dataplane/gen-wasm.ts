@@ -65,14 +65,24 @@ export class WasmFrameSource {
   }
 }
 
-function ringIndex(c: Code, shared: boolean, ring: number, off: number): Code {
+/** ringIndex loads a ring's head or tail word (atomically in shared memory: another thread may own it). */
+export function ringIndex(c: Code, shared: boolean, ring: number, off: number): Code {
   c.get(ring);
   return shared ? c.atomic(Atomic.i32_load, 2, off) : c.mem(Op.i32_load, 2, off);
 }
 
-function publish(c: Code, shared: boolean, off: number): void {
+/** publish stores a ring index word (address and value on the stack), atomically in shared memory. */
+export function publish(c: Code, shared: boolean, off: number): void {
   if (shared) c.atomic(Atomic.i32_store, 2, off);
   else c.mem(Op.i32_store, 2, off);
+}
+
+/** memoryCopy emits memory.copy (dst, src, len on the stack; bulk-memory 0xfc 10, memory 0 to 0). */
+export function memoryCopy(c: Code): void {
+  c.byte(0xfc);
+  c.u32(10);
+  c.byte(0);
+  c.byte(0);
 }
 
 /** fillCode: (ring, max) -> n. Template table at `table`: +0 next index, then {addr, len} entries from +8. */
@@ -96,12 +106,8 @@ function fillCode(shared: boolean, pool: FramePool, table: number, ntmpl: number
   c.get(top).i32(2).op(Op.i32_shl).mem(Op.i32_load, 2, pool.addr + POOL_HDR).i32(pool.shift).op(Op.i32_shl)
     .i32(pool.base + XDP_PACKET_HEADROOM).op(Op.i32_add).set(addr);
   c.get(t).i32(3).op(Op.i32_shl).i32(table + 8).op(Op.i32_add).set(e);
-  // memory.copy(addr, src, len)
   c.get(addr).get(e).mem(Op.i32_load, 2, 0).get(e).mem(Op.i32_load, 2, 4);
-  c.byte(0xfc);
-  c.u32(10);
-  c.byte(0);
-  c.byte(0);
+  memoryCopy(c);
   c.get(tail).get(k).op(Op.i32_add).get(mask).op(Op.i32_and).i32(3).op(Op.i32_shl).get(ring).op(Op.i32_add).set(slot);
   c.get(slot).get(addr).mem(Op.i32_store, 2, RING_HDR);
   c.get(slot).get(e).mem(Op.i32_load, 2, 4).mem(Op.i32_store, 2, RING_HDR + 4);

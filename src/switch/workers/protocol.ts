@@ -8,8 +8,21 @@
 import type { SwitchProgram } from '../program.js';
 import type { SharedMapInfo, SharedRuntimeInit } from '../../core/runtime/shared.js';
 
-/** WorkerMode: 'loop' recirculates frames port to port (benchmark); 'gen' generates into port 0 and counts what leaves. */
-export type WorkerMode = 'loop' | 'gen';
+/**
+ * WorkerMode: 'loop' recirculates frames port to port (benchmark); 'gen' generates into port 0
+ * and counts what leaves; 'io' takes frames from the main thread's channels (the main thread
+ * drives the real ports and deals frames to workers by RSS hash) and hands the frames each
+ * port transmits back through channels.
+ */
+export type WorkerMode = 'loop' | 'gen' | 'io';
+
+/**
+ * Words of a worker's control block (Int32, in shared memory): CTL_STOP is set by the main
+ * thread to stop; CTL_SEQ counts the worker's finished rounds; CTL_IDLE is the number of the
+ * last round that found nothing to do and left nothing behind (io mode); CTL_BELL is bumped
+ * (and notified) by the main thread when it queued frames or a request for the worker.
+ */
+export const CTL_STOP = 0, CTL_SEQ = 4, CTL_IDLE = 8, CTL_BELL = 12;
 
 /** ShardInit configures one worker. */
 export interface ShardInit {
@@ -30,6 +43,8 @@ export interface ShardInit {
   inflight: number;
   /** address of the worker's control word (Int32: 0 run, 1 stop) */
   control: number;
+  /** io mode: per port, the channel (ring address) frames arrive on and the one transmitted frames leave by */
+  io?: { in: number[]; out: number[] };
   /** programs with maps: the shared runtime to attach to (the arena is its) and its maps */
   runtime?: { init: SharedRuntimeInit; maps: SharedMapInfo[] };
 }
@@ -44,7 +59,7 @@ export interface ShardReady {
 }
 
 /** WorkerRequest is what the main thread sends while a worker runs. */
-export type WorkerRequest = { type: 'swap'; prog: SwitchProgram; id: number };
+export type WorkerRequest = { type: 'swap'; prog: SwitchProgram; id: number; maps?: SharedMapInfo[] };
 
 /** WorkerReply answers a request, or reports the end of the run. */
 export type WorkerReply = { type: 'swapped'; id: number; error?: string } | { type: 'done' } | ShardReady | { type: 'error'; message: string };

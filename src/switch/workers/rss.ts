@@ -6,18 +6,23 @@
 
 /** flowHash is FNV-1a over the frame's 5-tuple (or its MAC addresses when it is not IPv4). */
 export function flowHash(f: Uint8Array): number {
+  return flowHashAt(f, 0, f.length);
+}
+
+/** flowHashAt is flowHash of the `len`-byte frame at `off` in `u8` (a frame in the address space, no copy). */
+export function flowHashAt(u8: Uint8Array, off: number, len: number): number {
   let h = 0x811c9dc5;
-  const mix = (b: number) => {
-    h = Math.imul(h ^ b, 16777619);
+  const mix = (i: number) => {
+    h = Math.imul(h ^ u8[off + i], 16777619);
   };
-  if (f.length >= 34 && f[12] === 0x08 && f[13] === 0x00) {
-    for (let i = 26; i < 34; i++) mix(f[i]);
-    const proto = f[23];
-    mix(proto);
-    const l4 = 14 + (f[14] & 0x0f) * 4;
-    if ((proto === 6 || proto === 17) && f.length >= l4 + 4) for (let i = l4; i < l4 + 4; i++) mix(f[i]);
+  if (len >= 34 && u8[off + 12] === 0x08 && u8[off + 13] === 0x00) {
+    for (let i = 26; i < 34; i++) mix(i);
+    const proto = u8[off + 23];
+    mix(23);
+    const l4 = 14 + (u8[off + 14] & 0x0f) * 4;
+    if ((proto === 6 || proto === 17) && len >= l4 + 4) for (let i = l4; i < l4 + 4; i++) mix(i);
   } else {
-    for (let i = 0; i < Math.min(12, f.length); i++) mix(f[i]);
+    for (let i = 0; i < Math.min(12, len); i++) mix(i);
   }
   return h >>> 0;
 }

@@ -12,7 +12,9 @@ import type { Runtime } from '../../core/runtime/runtime.js';
 import { TemplateSource } from '../dataplane/mem-port.js';
 import { WasmFrameSource } from '../dataplane/gen-wasm.js';
 import { Switch } from '../dataplane/switch.js';
-import type { ShardInit, WorkerReply, WorkerRequest } from './protocol.js';
+import { CTL_BELL, CTL_IDLE, CTL_SEQ, CTL_STOP, type ShardInit, type WorkerReply, type WorkerRequest } from './protocol.js';
+import { ChannelPump } from './channel.js';
+import { Ring } from '../dataplane/ring.js';
 
 const init = workerData as ShardInit;
 const port = parentPort!;
@@ -38,6 +40,11 @@ function main(): void {
   if (init.mode === 'loop' && src) for (const p of sw.ports) src.fill(sw.views, sw.pool, p.rx, init.inflight);
   const gen = init.mode === 'gen' ? new WasmFrameSource(space, sw.pool, init.templates) : null;
   reply({ type: 'ready', counters: sw.ports.map((p) => p.counters), totals });
+  if (init.mode === 'io') {
+    ioLoop(sw, space, runtime, totals);
+    reply({ type: 'done' });
+    return;
+  }
   let sent = 0;
   const u32 = () => sw.views.refresh().u32;
   for (let round = 0; Atomics.load(ctl, init.control >>> 2) === 0; round++) {
@@ -50,7 +57,7 @@ function main(): void {
       for (const p of sw.ports) gen!.sink(p.tx);
       if ((round & 15) === 0) publish();
     }
-    if ((round & 255) === 0) pollRequests(sw);
+    if ((round & 255) === 0) pollRequests(sw, runtime);
     if ((round & 1023) === 0) u32()[(totals >>> 2) + 4] = threadTicks();
   }
   u32()[(totals >>> 2) + 4] = threadTicks();
@@ -78,11 +85,50 @@ function threadTicks(): number {
   }
 }
 
-function pollRequests(sw: Switch): void {
+/**
+ * ioLoop serves the main thread's channels: take arriving frames into the RX rings, step the
+ * switch until idle, hand what each TX ring holds back. A round that finds nothing to do and
+ * leaves nothing behind is published as idle (the main thread's quiescence test before an
+ * atomic swap); then the worker sleeps on its doorbell (at most 2 ms, so requests and the stop
+ * word are seen), instead of spinning on a shared machine.
+ */
+function ioLoop(sw: Switch, space: AddressSpace, runtime: Runtime | undefined, totals: number): void {
+  const pump = new ChannelPump(space, sw.pool);
+  const inCh = init.io!.in.map((a) => Ring.attach(space, a));
+  const outCh = init.io!.out.map((a) => Ring.attach(space, a));
+  let view = new Int32Array(init.memory.buffer);
+  const ctl = () => (view.buffer === init.memory.buffer ? view : (view = new Int32Array(init.memory.buffer)));
+  const word = (off: number) => (init.control + off) >>> 2;
+  let rounds = 0;
+  while (Atomics.load(ctl(), word(CTL_STOP)) === 0) {
+    const bell = Atomics.load(ctl(), word(CTL_BELL));
+    let moved = 0;
+    // take no more than every TX ring can still absorb: a worker faster than the main thread's
+    // sending then waits (frames stay in the channels) instead of dropping at a full TX ring
+    let room = Math.min(...sw.ports.map((p) => p.tx.free())) - sw.ports.reduce((a, p) => a + p.rx.count(), 0);
+    for (const p of sw.ports) {
+      const got = pump.get(inCh[p.index], p.rx, room);
+      room -= got;
+      moved += got;
+    }
+    moved += sw.run(16);
+    for (const p of sw.ports) moved += pump.put(p.tx, outCh[p.index]);
+    const quiet = moved === 0 && sw.ports.every((p) => p.tx.count() === 0 && p.rx.count() === 0 && inCh[p.index].count() === 0);
+    rounds++;
+    if (quiet) Atomics.store(ctl(), word(CTL_IDLE), rounds);
+    Atomics.store(ctl(), word(CTL_SEQ), rounds);
+    if (quiet || (rounds & 255) === 0) pollRequests(sw, runtime);
+    if (quiet) Atomics.wait(ctl(), word(CTL_BELL), bell, 2);
+    if ((rounds & 1023) === 0) sw.views.refresh().u32[(totals >>> 2) + 4] = threadTicks();
+  }
+}
+
+function pollRequests(sw: Switch, runtime: Runtime | undefined): void {
   for (let m = receiveMessageOnPort(port as never); m; m = receiveMessageOnPort(port as never)) {
     const req = m.message as WorkerRequest;
     if (req.type !== 'swap') continue;
     try {
+      if (req.maps && runtime) syncMaps(runtime, req.maps);
       sw.attach(req.prog);
       reply({ type: 'swapped', id: req.id });
     } catch (e) {
