@@ -13,6 +13,31 @@ import { mapCreate } from '../../src/core/runtime/commands.js';
 import { deleteElem, lookupElem, updateElem } from '../../src/core/maps/ops.js';
 import { mapRuntimeInstance } from '../../src/core/maps/wasm.js';
 import { BPF_F_NO_PREALLOC, BPF_MAP_TYPE_LPM_TRIE, ENOENT, ENOSPC } from '../../src/core/maps/layout.js';
+import { H_LPM_NODES, H_LPM_ROOT, LN_PLEN, LPM_NODE } from '../../src/core/maps/lpm.js';
+
+/**
+ * trieShape walks the trie: element nodes reached, intermediate nodes reached; asserts that
+ * every intermediate node has two children and prefix lengths grow along every path.
+ */
+function trieShape(rt: Runtime, hdr: number, max: number): { elems: number; ims: number } {
+  const dv = rt.space.dv, nodes = dv.getUint32(hdr + H_LPM_NODES, true);
+  let elems = 0, ims = 0;
+  const walk = (v: number, minLen: number): void => {
+    if (v === 0) return;
+    const rec = nodes + (v - 1) * LPM_NODE, pl = dv.getUint32(rec + LN_PLEN, true);
+    assert.ok(pl >= minLen, 'prefix lengths grow along a path');
+    const c0 = dv.getUint32(rec, true), c1 = dv.getUint32(rec + 4, true);
+    if (v - 1 < max) elems++;
+    else {
+      ims++;
+      assert.ok(c0 !== 0 && c1 !== 0, 'an intermediate node has two children');
+    }
+    walk(c0, pl + 1);
+    walk(c1, pl + 1);
+  };
+  walk(dv.getUint32(hdr + H_LPM_ROOT, true), 0);
+  return { elems, ims };
+}
 
 /** bits of a prefix: data bytes drawn from a few patterns so prefixes nest and branch */
 const dataArb = (ds: number): fc.Arbitrary<number[]> => fc.array(fc.constantFrom(0x00, 0x80, 0xc0, 0xff, 0x0f, 0x10), { minLength: ds, maxLength: ds });
@@ -70,6 +95,9 @@ for (const ds of [4, 16]) {
         const wa = Number(w.map_lookup_elem(BigInt(hdr), BigInt(key), 0n, 0n, 0n, 0));
         assert.equal(wa, ts, `step ${n}: Wasm and TypeScript lookups`);
         assert.equal(ts === 0 ? -1 : rt.space.dv.getUint32(ts, true), best, `step ${n}: longest match`);
+        const shape = trieShape(rt, hdr, max);
+        assert.equal(shape.elems, model.size, `step ${n}: elements in the trie`);
+        assert.ok(shape.ims < Math.max(1, shape.elems), `step ${n}: fewer intermediate nodes than elements`);
       });
       // every stored prefix is found exactly, with its value
       for (const [p, v] of model) {
