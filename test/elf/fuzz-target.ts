@@ -1,7 +1,7 @@
 /**
  * The `elf` fuzz target: each seed mutates one committed object (test fixtures, switch
  * examples, benchmark objects; see mutate.ts) and parses it. Passing means the parser (and
- * what consumes its BTF: raw dump, type names, map value decoding) either succeeds or throws
+ * what consumes its BTF: raw dump, type names, map value decoding, source lines) either succeeds or throws
  * a BpfError E_ELF/E_BTF/E_RELOC that says where (section, symbol, instruction or offset),
  * within a second. Any other exception, the parser's last-resort wrapper, an error naming
  * nothing, or a slow parse is a mismatch, shrunk to the fewest edits that still fail.
@@ -37,6 +37,9 @@ export const SLOW_MS = 1000;
 /** parseAndUse parses an object and exercises what the CLI does with its BTF. */
 export function parseAndUse(bytes: Uint8Array): ObjectSpec {
   const spec = parseObject(bytes);
+  // source lines are decoded on first read (error messages, `prog dump xlated`): read them all
+  for (const p of spec.programs) if (!Array.isArray(p.lineInfo)) throw new Error('lineInfo is not an array');
+  for (const s of spec.btfExt?.sections.values() ?? []) if (!Array.isArray(s.lineInfo)) throw new Error('lineInfo is not an array');
   const btf = spec.btf;
   if (!btf) return spec;
   dumpBtfRaw(btf);

@@ -14,9 +14,15 @@ import { MapSpec, ObjectSpec, ProgramSpec } from './spec.js';
 import { legacyMaps, btfMaps, dataMap, isDataSection } from './maps.js';
 import { SecCode, decodeSection, classifyRelocs, linkProgram, Func } from './programs.js';
 import { matchSection } from './sec-defs.js';
+import { defineLazy } from '../btf/lazy.js';
 
 /** parseObject parses an ELF BPF object into plain specs. */
 export function parseObject(bytes: Uint8Array): ObjectSpec {
+  return parseObjectRaw(bytes).spec;
+}
+
+/** parseObjectRaw is parseObject also returning the raw `.BTF` section (a view into `bytes`), for openObject. */
+export function parseObjectRaw(bytes: Uint8Array): { spec: ObjectSpec; btfSection: Uint8Array | null } {
   try {
     return parse(bytes);
   } catch (e) {
@@ -26,7 +32,7 @@ export function parseObject(bytes: Uint8Array): ObjectSpec {
   }
 }
 
-function parse(bytes: Uint8Array): ObjectSpec {
+function parse(bytes: Uint8Array): { spec: ObjectSpec; btfSection: Uint8Array | null } {
   const elf = parseElf(bytes);
   if (elf.machine !== EM_BPF) throw new BpfError('E_ELF', `not a BPF object (machine ${elf.machine})`);
   if (elf.type !== ET_REL) throw new BpfError('E_ELF', `not a relocatable object (type ${elf.type})`);
@@ -43,7 +49,8 @@ function parse(bytes: Uint8Array): ObjectSpec {
     if (code.sec.name === '.text') continue;
     for (const f of code.funcs) programs.push(programSpec(f, codes, btfExt, license, kernVersion));
   }
-  return { littleEndian: elf.littleEndian, license, kernVersion, programs, maps, btf, btfExt };
+  const spec = { littleEndian: elf.littleEndian, license, kernVersion, programs, maps, btf, btfExt };
+  return { spec, btfSection: btf ? findSection(elf, '.BTF')!.data : null };
 }
 
 function readBtf(elf: ElfFile): Btf | null {
@@ -116,12 +123,14 @@ function readCode(elf: ElfFile, symbols: ElfSymbol[], maps: MapSpec[]): Map<numb
 function programSpec(f: Func, codes: Map<number, SecCode>, ext: BtfExt | null, license: string, kernVersion: number): ProgramSpec {
   const sec = matchSection(f.sec.name);
   const linked = linkProgram(f, codes, ext);
-  return {
+  const spec: ProgramSpec = {
     name: f.name, sectionName: f.sec.name, type: sec.progType, expectedAttachType: sec.attachType, attachTo: sec.attachTo,
     sleepable: sec.sleepable, xdpFrags: sec.xdpFrags, license, kernVersion,
     insns: linked.insns, relocations: linked.relocations, subprograms: linked.subprograms,
-    funcInfo: linked.ext.funcInfo, lineInfo: linked.ext.lineInfo, coreRelos: linked.ext.coreRelos,
+    funcInfo: linked.ext.funcInfo, lineInfo: [], coreRelos: linked.ext.coreRelos,
   };
+  defineLazy(spec, 'lineInfo', () => linked.ext.lineInfo); // decoded when first read
+  return spec;
 }
 
 // fixDatasecs fills in what clang leaves for the loader: DATASEC sizes from the ELF section

@@ -2,8 +2,7 @@
  * The libbpf-style entry points over bytes: `openObject` (bpf_object__open: parse, keep the
  * raw BTF for map pretty-printing, nothing live yet) and `loadObjectBytes` (open + load).
  */
-import { findSection, parseElf } from '../elf/elf-file.js';
-import { parseObject } from '../elf/object-spec.js';
+import { parseObjectRaw } from '../elf/object-spec.js';
 import { patchDatasecs } from '../btf/patch.js';
 import type { ObjectSpec } from '../elf/spec.js';
 import type { Runtime } from './runtime.js';
@@ -19,10 +18,9 @@ export interface OpenedObject {
 
 /** openObject parses an ELF BPF object without creating anything live. */
 export function openObject(bytes: Uint8Array): OpenedObject {
-  const spec = parseObject(bytes);
-  const sec = spec.btf ? findSection(parseElf(bytes), '.BTF') : undefined;
+  const { spec, btfSection } = parseObjectRaw(bytes);
   // the DATASEC sizes and offsets parsing filled in go into the kept blob too, as libbpf's does
-  return { spec, btfBytes: sec && spec.btf ? patchDatasecs(sec.data, spec.btf) : null };
+  return { spec, btfBytes: btfSection && spec.btf ? patchDatasecs(btfSection, spec.btf) : null };
 }
 
 /** loadObjectBytes opens and loads an object into `rt`. */
