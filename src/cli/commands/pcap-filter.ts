@@ -11,7 +11,8 @@ import { BpfError } from '../../core/errors.js';
 import { compileCbpfPcapScanner, parseDDD } from '../../core/cbpf/index.js';
 import type { CbpfProgram } from '../../core/cbpf/index.js';
 import { compileFilter } from '../../core/pcap-filter/index.js';
-import { MAX_PACKET_LEN, PCAPNG_SHB, readCapture, scanPcap, writePcap } from '../../core/pcap/index.js';
+import { MAX_PACKET_LEN, PCAPNG_SHB, readCapture, scanPcap, truncated, writePcap } from '../../core/pcap/index.js';
+import { implausible } from '../../core/pcap-filter/batch.js';
 import type { CapturedPacket } from '../../core/pcap/index.js';
 import type { PcapSink, StreamResult } from '../../core/pcap-filter/batch-stream.js';
 import { streamCaptureFilter } from '../../core/pcap-filter/batch-ng.js';
@@ -180,8 +181,8 @@ function fastFilter(expr: string, bytes: Uint8Array, values: FilterFlags, io: Cl
   const recs: number[] = [];
   const stop = scan(bytes, 24, bytes.length, recs);
   let warning: BpfError | undefined;
-  if (stop < 0) throw new BpfError('EINVAL', `corrupt capture: implausible record length at byte offset ${-1 - stop}`, { address: -1 - stop });
-  if (stop < bytes.length) warning = new BpfError('E_TRUNCATED', `truncated capture: packet record at byte offset ${stop} is incomplete`, { address: stop });
+  if (stop < 0) throw implausible(-1 - stop);
+  if (stop < bytes.length) warning = truncated('packet record', stop);
   if (warning) io.stderr(`warning: ${warning.message}\n`);
   // record numbers are needed only for the listing
   const numbers: number[] = [];

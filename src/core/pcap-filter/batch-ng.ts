@@ -8,7 +8,7 @@ import type { CbpfProgram } from '../cbpf/opcodes.js';
 import { AddressSpace } from '../vm/memory.js';
 import { writePcap } from '../pcap/write.js';
 import { MAX_PACKET_LEN, PCAPNG_SHB } from '../pcap/format.js';
-import { BpfError } from '../errors.js';
+import { corrupt } from '../pcap/read.js';
 import { allocWindow, PcapBatchFilter, SCAN_COMPACT, SCAN_LIST, type ScanWindow } from './batch.js';
 import { DEFAULT_WINDOW, listRecords, streamPcapFilter, type PcapSink, type PcapSource, type StreamOptions, type StreamResult } from './batch-stream.js';
 import { NgConverter } from './ng-convert.js';
@@ -56,7 +56,7 @@ export function streamPcapngFilter(prefix: Uint8Array, compile: (linktype: numbe
       if (left !== undefined && need > carry + left) return finish(run, run.conv.incomplete(space.u8, win, fileOff, win, win + carry));
       // unknown size (a pipe): a block cannot be much longer than the longest packet
       if (need > MAX_PACKET_LEN + 4096) {
-        throw new BpfError('EINVAL', `corrupt capture: block length ${need} is implausible at byte offset ${fileOff + 4}`, { address: fileOff + 4 });
+        throw corrupt(`block length ${need} is implausible`, fileOff + 4);
       }
       run.win = allocWindow(space, need);
       run.f?.useWindow(run.win);

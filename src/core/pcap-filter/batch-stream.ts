@@ -6,7 +6,7 @@
  */
 import { BpfError } from '../errors.js';
 import type { CbpfProgram } from '../cbpf/opcodes.js';
-import { scanPcap, type PcapScan } from '../pcap/read.js';
+import { scanPcap, truncated, type PcapScan } from '../pcap/read.js';
 import { implausible, PcapBatchFilter, SCAN_COMPACT, SCAN_LIST } from './batch.js';
 
 /** PcapSource yields the bytes after the 24-byte file header. */
@@ -94,7 +94,7 @@ function recordLen(u8: Uint8Array, at: number, le: boolean): number {
 }
 
 function truncatedAt(off: number): BpfError {
-  return new BpfError('E_TRUNCATED', `truncated capture: packet record at byte offset ${off} is incomplete`, { address: off });
+  return truncated('packet record', off);
 }
 
 /**

@@ -15,6 +15,7 @@ import type { VmContext } from '../vm/engine.js';
 import { createVmContext } from '../vm/context.js';
 import { AddressSpace } from '../vm/memory.js';
 import { MAX_PACKET_LEN } from '../pcap/format.js';
+import { corrupt } from '../pcap/read.js';
 import { buildScanModule, SCAN_COMPACT, SCAN_LIST } from './batch-wasm.js';
 
 export { SCAN_COMPACT, SCAN_LIST } from './batch-wasm.js';
@@ -154,5 +155,5 @@ export function filterPcapRecords(cbpf: CbpfProgram | PcapBatchFilter, bytes: Ui
 
 /** implausible is the error for a record length beyond MAX_PACKET_LEN at file offset `at`. */
 export function implausible(at: number): BpfError {
-  return new BpfError('EINVAL', `corrupt capture: implausible record length at byte offset ${at}`, { address: at });
+  return corrupt('implausible record length', at);
 }

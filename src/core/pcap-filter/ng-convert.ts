@@ -6,7 +6,8 @@
  * start with no copy of the window. Checks and error messages are readPcapng's, with file
  * offsets; packets of another link type than the first interface's are counted and skipped.
  */
-import { BpfError } from '../errors.js';
+import type { BpfError } from '../errors.js';
+import { corrupt, truncated } from '../pcap/read.js';
 import { PCAPNG_BYTE_ORDER_MAGIC, PCAPNG_EPB, PCAPNG_IDB, PCAPNG_OPB, PCAPNG_SHB, PCAPNG_SPB } from '../pcap/format.js';
 
 /** NgIface is an interface description: link type, snap length, timestamp units per second. */
@@ -190,12 +191,4 @@ function splitBig(hi: number, lo: number, ups: bigint): [number, number] {
   const units = (BigInt(hi) << 32n) | BigInt(lo);
   const nsec = ((units % ups) * 1000000000n) / ups;
   return [Number((units / ups) & 0xffffffffn), Number(nsec / 1000n)];
-}
-
-function truncated(what: string, offset: number): BpfError {
-  return new BpfError('E_TRUNCATED', `truncated capture: ${what} at byte offset ${offset} is incomplete`, { address: offset });
-}
-
-function corrupt(what: string, offset: number): BpfError {
-  return new BpfError('EINVAL', `corrupt capture: ${what} at byte offset ${offset}`, { address: offset });
 }

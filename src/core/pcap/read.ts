@@ -30,11 +30,13 @@ export function readCapture(bytes: Uint8Array, opts: ReadOptions = {}): ReadResu
   return readPcap(bytes, opts);
 }
 
-function truncated(what: string, offset: number): BpfError {
+/** truncated is the E_TRUNCATED error for `what` starting at file offset `offset`. */
+export function truncated(what: string, offset: number): BpfError {
   return new BpfError('E_TRUNCATED', `truncated capture: ${what} at byte offset ${offset} is incomplete`, { address: offset });
 }
 
-function corrupt(what: string, offset: number): BpfError {
+/** corrupt is the EINVAL error for a corrupt `what` at file offset `offset`. */
+export function corrupt(what: string, offset: number): BpfError {
   return new BpfError('EINVAL', `corrupt capture: ${what} at byte offset ${offset}`, { address: offset });
 }
 
