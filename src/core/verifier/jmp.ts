@@ -10,7 +10,7 @@ import * as o from '../isa/opcodes.js';
 import { JSET_FALSE, branchTaken, negateOp, refine } from './branch.js';
 import { RegType, constReg, isKnownZero, isPacket, isPointer, scalarReg, type Reg } from './reg.js';
 import { isConst, type Scalar } from './scalar.js';
-import { copyState, cur, type VState } from './state.js';
+import { copyState, cur, ownStack, type VState } from './state.js';
 import type { Verifier } from './verifier.js';
 
 /** MAX_PACKET_OFF is the largest packet offset ranges are learned for. */
@@ -22,7 +22,11 @@ export function mapRegs(st: VState, fn: (r: Reg) => Reg): void {
     for (let k = 0; k < 11; k++) f.regs[k] = fn(f.regs[k]);
     for (let k = 0; k < f.spills.length; k++) {
       const sp = f.spills[k];
-      if (sp) f.spills[k] = fn(sp);
+      if (!sp) continue;
+      const nr = fn(sp);
+      if (nr === sp) continue;
+      ownStack(f);
+      f.spills[k] = nr;
     }
   }
 }

@@ -58,7 +58,10 @@ export const NOT_INIT_REG: Reg = BASE;
 export const UNKNOWN_REG: Reg = { ...BASE, type: RegType.SCALAR };
 
 /** scalarReg makes a scalar register. */
-export const scalarReg = (s: Scalar, id = 0): Reg => ({ ...BASE, type: RegType.SCALAR, s, id });
+export const scalarReg = (s: Scalar, id = 0): Reg => ({
+  // spelled out rather than spread from BASE: this is one of the hottest allocations
+  type: RegType.SCALAR, s, off: 0, id, ref: 0, nullable: false, range: 0, size: 0, frame: 0, map: null, ringbuf: false,
+});
 /** constReg makes a register holding a known value. */
 export const constReg = (x: bigint): Reg => scalarReg(known(x));
 /** ZERO_OFF is the variable offset of a pointer with no variable part. */

@@ -54,6 +54,14 @@ export const unsignedRange = (lo: bigint, hi: bigint): Scalar => sync({ ...UNKNO
 
 /** zext32 is the scalar of the low 32 bits of `s`, zero-extended (ALU32 results, narrow loads of 4 bytes). */
 export function zext32(s: Scalar): Scalar {
+  if (s === UNKNOWN) return UNKNOWN_LOW[4] ??= zext32Of(s);
+  return zext32Of(s);
+}
+
+/** UNKNOWN_LOW caches the unknown scalars of 1, 2 and 4 bytes (loads, ALU32 results): scalars are immutable. */
+const UNKNOWN_LOW: (Scalar | undefined)[] = [];
+
+function zext32Of(s: Scalar): Scalar {
   return sync({
     t: tSubreg(s.t), umin: s.u32min, umax: s.u32max, smin: s.u32min, smax: s.u32max,
     u32min: s.u32min, u32max: s.u32max, s32min: s.s32min, s32max: s.s32max,
@@ -64,6 +72,11 @@ export function zext32(s: Scalar): Scalar {
 export function truncate(s: Scalar, bytes: number): Scalar {
   if (bytes >= 8) return s;
   if (bytes === 4) return zext32(s);
+  if (s === UNKNOWN) return UNKNOWN_LOW[bytes] ??= truncateOf(s, bytes);
+  return truncateOf(s, bytes);
+}
+
+function truncateOf(s: Scalar, bytes: number): Scalar {
   const lim = (1n << BigInt(bytes * 8)) - 1n;
   const m = s.t.m & lim;
   const v = s.t.v & lim;
@@ -78,13 +91,26 @@ export function sync(s: Scalar): Scalar {
     const k = known(s.t.v);
     return within(s, k) ? k : { ...s, umin: 1n, umax: 0n };
   }
+  if (s.t.m === U64 && s.t.v === 0n && isUnknownBounds(s)) return UNKNOWN; // nothing to learn (a common ALU result)
   const r = { ...s } as { -readonly [K in keyof Scalar]: Scalar[K] };
   updateBounds(r);
+  const before = { ...r };
   deduce(r);
-  deduce(r);
+  // deduce is a function of the fields: once it changes nothing, a second pass would not either
+  if (!sameFields(before, r)) deduce(r);
   boundOffset(r);
   updateBounds(r);
   return r;
+}
+
+function isUnknownBounds(s: Scalar): boolean {
+  return s.umin === 0n && s.umax === U64 && s.smin === S64_MIN && s.smax === S64_MAX
+    && s.u32min === 0n && s.u32max === U32 && s.s32min === S32_MIN && s.s32max === S32_MAX;
+}
+
+function sameFields(a: Scalar, b: Scalar): boolean {
+  return a.t === b.t && a.umin === b.umin && a.umax === b.umax && a.smin === b.smin && a.smax === b.smax
+    && a.u32min === b.u32min && a.u32max === b.u32max && a.s32min === b.s32min && a.s32max === b.s32max;
 }
 
 type Mut = { -readonly [K in keyof Scalar]: Scalar[K] };

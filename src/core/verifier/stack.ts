@@ -9,17 +9,22 @@ import { reject } from './codes.js';
 import { RegType, UNKNOWN_REG, isKnownZero, isPointer, scalarReg, type Reg } from './reg.js';
 import { UNKNOWN, known, truncate } from './scalar.js';
 import { scalarMovsx } from './scalar-alu.js';
-import { STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, type Frame } from './state.js';
+import { STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, ownStack, type Frame } from './state.js';
 
 /** loadedScalar is an unknown scalar loaded with `size` bytes (zero- or sign-extended). */
 export function loadedScalar(size: number, sx: boolean): Reg {
   if (size === 8) return UNKNOWN_REG;
-  return scalarReg(sx ? scalarMovsx(UNKNOWN, size * 8, true) : truncate(UNKNOWN, size));
+  const k = size * 2 + (sx ? 1 : 0);
+  return (LOADED[k] ??= scalarReg(sx ? scalarMovsx(UNKNOWN, size * 8, true) : truncate(UNKNOWN, size)));
 }
+
+/** LOADED caches loadedScalar's registers (registers are immutable). */
+const LOADED: (Reg | undefined)[] = [];
 
 /** scrubSlot turns a spilled register in slot `spi` into plain data. */
 export function scrubSlot(f: Frame, spi: number): void {
   if (!f.spills[spi]) return;
+  ownStack(f);
   for (let i = spi * 8; i < spi * 8 + 8; i++) if (f.stype[i] === STACK_SPILL) f.stype[i] = STACK_MISC;
   f.spills[spi] = null;
   f.spillSize[spi] = 0;
@@ -40,6 +45,7 @@ export function stackWrite(f: Frame, off: number, size: number, value: Reg, ownF
       reject('STACK_PTR_SPILL', 'cannot spill pointers to stack into stack frame of the caller');
     }
   }
+  ownStack(f);
   scrubSlot(f, spi);
   if (aligned && (isPointer(value) || value.type === RegType.SCALAR)) {
     let r = value;
@@ -96,6 +102,7 @@ export function stackCheckInit(f: Frame, regno: number, lo: number, hi: number, 
  * known: spilled registers there become data; bytes become written only when `definite`.
  */
 export function stackClobber(f: Frame, lo: number, hi: number, definite: boolean): void {
+  ownStack(f);
   for (let off = lo; off < hi; off++) {
     const i = STACK_FRAME_SIZE + off;
     scrubSlot(f, i >> 3);

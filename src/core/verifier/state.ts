@@ -7,9 +7,9 @@
 import { STACK_FRAME_SIZE } from '../isa/opcodes.js';
 import { NOT_INIT_REG, RegType, type Reg } from './reg.js';
 import { same, within } from './scalar.js';
-import type { Rel } from './precision.js';
+import { relSlot, type Rel } from './precision.js';
 
-const ALL_SLOTS = (1n << 64n) - 1n;
+const ALL_REL: Rel = { regs: 0x3ff, lo: -1, hi: -1 };
 
 /** Kinds of stack bytes (the kernel's STACK_INVALID / STACK_MISC / STACK_ZERO / STACK_SPILL). */
 export const STACK_INVALID = 0, STACK_MISC = 1, STACK_ZERO = 2, STACK_SPILL = 3;
@@ -39,6 +39,8 @@ export interface Frame {
   callsite: number;
   subprog: number;
   callback: CallbackFrame | null;
+  /** the stack arrays are shared with a copy: `ownStack` before writing them */
+  shared: boolean;
 }
 
 /** RefState is an acquired reference (a ring-buffer record) and where it was acquired. */
@@ -52,8 +54,6 @@ export interface Checkpoint {
   state: VState;
   branches: number;
   parent: Checkpoint | null;
-  /** fingerprint of the state (equal states have equal keys), to find identical states fast */
-  key: string;
   /** times the state did / did not cover a state compared with it (eviction heuristic) */
   hit: number;
   miss: number;
@@ -79,11 +79,26 @@ export function newFrame(callsite: number, subprog: number, callback: CallbackFr
   return {
     regs: Array.from({ length: 11 }, () => NOT_INIT_REG), stype: new Uint8Array(STACK_FRAME_SIZE),
     spills: new Array<Reg | null>(SLOTS).fill(null), spillSize: new Uint8Array(SLOTS), callsite, subprog, callback,
+    shared: false,
   };
 }
 
+/** copyFrame copies a frame; the stack arrays are shared (copy on write) until either side writes them. */
 function copyFrame(f: Frame): Frame {
-  return { ...f, regs: f.regs.slice(), stype: f.stype.slice(), spills: f.spills.slice(), spillSize: f.spillSize.slice() };
+  f.shared = true;
+  return {
+    regs: f.regs.slice(), stype: f.stype, spills: f.spills, spillSize: f.spillSize,
+    callsite: f.callsite, subprog: f.subprog, callback: f.callback, shared: true,
+  };
+}
+
+/** ownStack makes the frame's stack arrays its own, so that they may be written. */
+export function ownStack(f: Frame): void {
+  if (!f.shared) return;
+  f.stype = f.stype.slice();
+  f.spills = f.spills.slice();
+  f.spillSize = f.spillSize.slice();
+  f.shared = false;
 }
 
 /** copyState deep-copies a state (registers themselves are immutable and shared). */
@@ -96,12 +111,17 @@ export const cur = (s: VState): Frame => s.frames[s.frames.length - 1];
 
 /** IdMap pairs ids of an old state with ids of the current one (both ways), like the kernel's check_ids. */
 class IdMap {
-  private readonly o2c = new Map<number, string>();
-  private readonly c2o = new Map<string, number>();
+  private o2c: Map<number, number> | null = null;
+  private c2o: Map<number, number> | null = null;
   private fresh = 0;
   check(oldId: number, curId: number): boolean {
     if (oldId === 0) return true;
-    const ck = curId === 0 ? `u${this.fresh++}` : String(curId);
+    // ids are positive; an id-less current register gets a unique negative stand-in
+    const ck = curId === 0 ? --this.fresh : curId;
+    if (!this.o2c || !this.c2o) {
+      this.o2c = new Map();
+      this.c2o = new Map();
+    }
     const m = this.o2c.get(oldId);
     if (m !== undefined) return m === ck;
     if (this.c2o.has(ck)) return false;
@@ -126,7 +146,8 @@ function regsafe(o: Reg, c: Reg, ids: IdMap, exact: boolean, precise = true): bo
   return o.ref === 0 ? c.ref === 0 : ids.check(o.ref, c.ref);
 }
 
-function stacksafe(o: Frame, c: Frame, ids: IdMap, exact: boolean, slots: bigint): boolean {
+function stacksafe(o: Frame, c: Frame, ids: IdMap, exact: boolean, rel: Rel): boolean {
+  if (o.stype === c.stype && o.spills === c.spills && !exact) return spillIdsOk(o, ids, rel);
   for (let i = 0; i < o.stype.length; i++) {
     const a = o.stype[i], b = c.stype[i];
     if (exact) {
@@ -140,9 +161,19 @@ function stacksafe(o: Frame, c: Frame, ids: IdMap, exact: boolean, slots: bigint
     } else if (a !== b) return false;
     if (a === STACK_SPILL && (i & 7) === 0) {
       const so = o.spills[i >> 3], sc = c.spills[i >> 3];
-      const precise = ((slots >> BigInt(i >> 3)) & 1n) === 1n;
+      const precise = relSlot(rel, i >> 3);
       if (!so || !sc || o.spillSize[i >> 3] !== c.spillSize[i >> 3] || !regsafe(so, sc, ids, exact, precise)) return false;
     }
+  }
+  return true;
+}
+
+/** spillIdsOk compares a stack with itself: only the ids of its spilled registers must map consistently. */
+function spillIdsOk(f: Frame, ids: IdMap, rel: Rel): boolean {
+  for (let k = 0; k < SLOTS; k++) {
+    const sp = f.spills[k];
+    if (!sp || f.stype[k * 8] !== STACK_SPILL || (sp.id === 0 && sp.ref === 0)) continue;
+    if (!regsafe(sp, sp, ids, false, relSlot(rel, k))) return false;
   }
   return true;
 }
@@ -161,37 +192,49 @@ export function statesEqual(o: VState, c: VState, live: LiveFn, exact: boolean, 
   if ((o.lock === null) !== (c.lock === null)) return false;
   if (o.lock && c.lock && (o.lock.mapFd !== c.lock.mapFd || o.lock.off !== c.lock.off)) return false;
   const ids = new IdMap();
+  if (o.lock && c.lock && (o.lock.id === 0 ? c.lock.id !== 0 : !ids.check(o.lock.id, c.lock.id))) return false;
   for (let k = 0; k < o.frames.length; k++) {
     const fo = o.frames[k], fc = c.frames[k];
     if (fo.callsite !== fc.callsite) return false;
     const top = k === o.frames.length - 1;
     const mask = top ? live(c.pc) : live(o.frames[k + 1].callsite + 1) & 0b1111000000;
-    const precRegs = top && rel ? rel.regs : 0x3ff;
-    for (let r = 0; r < 10; r++) {
-      if (mask & (1 << r) && !regsafe(fo.regs[r], fc.regs[r], ids, exact, (precRegs & (1 << r)) !== 0)) return false;
+    const r = top && rel ? rel : ALL_REL;
+    for (let q = 0; q < 10; q++) {
+      if (mask & (1 << q) && !regsafe(fo.regs[q], fc.regs[q], ids, exact, (r.regs & (1 << q)) !== 0)) return false;
     }
-    if (!stacksafe(fo, fc, ids, exact, top && rel ? rel.slots : ALL_SLOTS)) return false;
+    if (!stacksafe(fo, fc, ids, exact, r)) return false;
   }
   for (let i = 0; i < o.refs.length; i++) if (!ids.check(o.refs[i].id, c.refs[i].id)) return false;
   return true;
 }
 
-/** stateKey is a fingerprint of the registers that matter at the state's pc, for exact comparisons. */
-export function stateKey(s: VState, live: LiveFn): string {
-  const parts: (string | number | bigint)[] = [s.frames.length, s.refs.length, s.lock ? 1 : 0];
+/**
+ * stateKey is a fingerprint of the registers that matter at the state's pc, for exact
+ * comparisons: identical states have equal keys (different ones rarely do; statesEqual
+ * decides). Cheap rather than thorough: one BigInt conversion per register.
+ */
+export function stateKey(s: VState, live: LiveFn): number {
+  let h = mix(mix(mix(0x2545f491, s.frames.length), s.refs.length), s.lock ? 1 : 0);
   for (let k = 0; k < s.frames.length; k++) {
     const f = s.frames[k];
     const mask = k === s.frames.length - 1 ? live(s.pc) : live(s.frames[k + 1].callsite + 1) & 0b1111000000;
-    parts.push('|', f.callsite);
+    h = mix(h, f.callsite);
     for (let r = 0; r < 10; r++) {
       if (!(mask & (1 << r))) continue;
       const g = f.regs[r];
-      parts.push(r, g.type, g.off, g.s.t.v, g.s.t.m, g.s.umin, g.s.umax, g.s.smin, g.s.smax);
+      h = mix(mix(mix(h, r), g.type), g.off);
+      if (g.type !== RegType.NOT_INIT) h = mix(h, Number(g.s.umin));
     }
     for (let q = 0; q < f.spills.length; q++) {
       const sp = f.spills[q];
-      if (sp) parts.push('s', q, sp.type, sp.off, sp.s.t.v, sp.s.umin, sp.s.umax);
+      if (sp) h = mix(mix(mix(mix(h, q), sp.type), sp.off), Number(sp.s.umin));
     }
   }
-  return parts.join(',');
+  return h;
+}
+
+/** mix folds a number into a 32-bit hash (equal inputs give equal hashes). */
+function mix(h: number, x: number): number {
+  h = Math.imul(h ^ (x | 0) ^ ((x / 4294967296) | 0), 0x9e3779b1);
+  return h ^ (h >>> 15);
 }

@@ -19,8 +19,10 @@ const u64 = (x: bigint): bigint => x & U64;
 
 /** tnum builds a tnum, normalising so that known and unknown bits never overlap. */
 export function tnum(v: bigint, m: bigint): Tnum {
-  const mm = u64(m);
-  return { v: u64(v) & ~mm & U64, m: mm };
+  // masking allocates a BigInt: skip it for values already in range (the common case)
+  const mm = m >= 0n && m <= U64 ? m : u64(m);
+  const vv = v >= 0n && v <= U64 ? v : u64(v);
+  return { v: mm === 0n ? vv : vv & (U64 ^ mm), m: mm };
 }
 
 /** tConst is the tnum of one known value. */
@@ -31,8 +33,10 @@ export const T_UNKNOWN: Tnum = { v: 0n, m: U64 };
 /** tIsConst tells whether all bits are known. */
 export const tIsConst = (a: Tnum): boolean => a.m === 0n;
 
+/** fls is the position of the highest set bit of a 64-bit value (0 for 0). */
 function fls(x: bigint): number {
-  return x === 0n ? 0 : x.toString(2).length;
+  if (x <= U32) return 32 - Math.clz32(Number(x));
+  return 64 - Math.clz32(Number(x >> 32n));
 }
 
 /** tRange is the smallest tnum holding every value of the unsigned range [min, max]. */
@@ -97,20 +101,48 @@ export function tArsh(a: Tnum, s: number, width: 32 | 64): Tnum {
   return tnum(BigInt.asUintN(width, sv), BigInt.asUintN(width, sm));
 }
 
-/** tMul is the tnum of a * b (mod 2^64), computed bit by bit as the kernel does. */
+/**
+ * tMul is the tnum of a * b (mod 2^64), computed bit by bit as the kernel does (tnum_mul).
+ * The loop runs on 32-bit halves in plain numbers: the same result without a BigInt
+ * allocation per bit.
+ */
 export function tMul(a: Tnum, b: Tnum): Tnum {
   const accV = u64(a.v * b.v);
-  let accM: Tnum = tConst(0n);
-  let x = a;
-  let y = b;
-  while (x.v !== 0n || x.m !== 0n) {
-    if (x.v & 1n) accM = tAdd(accM, tnum(0n, y.m));
-    else if (x.m & 1n) accM = tAdd(accM, tnum(0n, y.v | y.m));
-    x = tRsh(x, 1);
-    y = tLsh(y, 1);
+  let xvl = lo32(a.v), xvh = hi32(a.v), xml = lo32(a.m), xmh = hi32(a.m);
+  let yml = lo32(b.m), ymh = hi32(b.m);
+  const yall = b.v | b.m;
+  let yal = lo32(yall), yah = hi32(yall);
+  // accumulated mask (the value part stays 0): M = (M + Y) | M | Y for each added Y
+  let ml = 0, mh = 0;
+  while ((xvl | xvh | xml | xmh) !== 0) {
+    let yl = 0, yh = 0, add = true;
+    if (xvl & 1) {
+      yl = yml;
+      yh = ymh;
+    } else if (xml & 1) {
+      yl = yal;
+      yh = yah;
+    } else add = false;
+    if (add) {
+      const sl = ml + yl;
+      const sh = (mh + yh + (sl > 0xffffffff ? 1 : 0)) >>> 0;
+      ml = ((sl >>> 0) | ml | yl) >>> 0;
+      mh = (sh | mh | yh) >>> 0;
+    }
+    xvl = ((xvl >>> 1) | (xvh << 31)) >>> 0;
+    xvh >>>= 1;
+    xml = ((xml >>> 1) | (xmh << 31)) >>> 0;
+    xmh >>>= 1;
+    ymh = ((ymh << 1) | (yml >>> 31)) >>> 0;
+    yml = (yml << 1) >>> 0;
+    yah = ((yah << 1) | (yal >>> 31)) >>> 0;
+    yal = (yal << 1) >>> 0;
   }
-  return tAdd(tConst(accV), accM);
+  return tAdd(tConst(accV), { v: 0n, m: (BigInt(mh) << 32n) | BigInt(ml) });
 }
+
+const lo32 = (x: bigint): number => Number(x & U32);
+const hi32 = (x: bigint): number => Number(x >> 32n);
 
 /** tIntersect combines two descriptions of the same value. */
 export function tIntersect(a: Tnum, b: Tnum): Tnum {

@@ -22,8 +22,12 @@ import { NOT_INIT_REG, RegType, UNKNOWN_REG, constReg, ptrReg, scalarReg, type R
 import { truncate, UNKNOWN, unsignedRange } from './scalar.js';
 import { copyState, cur, newFrame, stateKey, statesEqual, type Checkpoint, type VState } from './state.js';
 
-/** Explored is what is saved at one prune point: completed states, and all states by fingerprint. */
-interface Explored { done: Checkpoint[]; byKey: Map<string, Checkpoint[]>; count: number }
+/**
+ * Explored is what is saved at one prune point: completed states, all states by fingerprint
+ * (to find one identical to the current state among those still being explored without
+ * comparing with each: a long loop saves thousands), and how many were ever saved.
+ */
+interface Explored { done: Checkpoint[]; byKey: Map<number, Checkpoint[]>; count: number }
 
 /** DEFAULT_INSN_LIMIT is the kernel's BPF_COMPLEXITY_LIMIT_INSNS. */
 export const DEFAULT_INSN_LIMIT = 1_000_000;
@@ -198,20 +202,18 @@ export class Verifier {
     const top = cur(st);
     const key = stateKey(st, live);
     const same = ex.byKey.get(key) ?? [];
-    let looping = false;
     for (const cp of same) {
       if (cp.branches === 0) continue;
-      looping = true;
       if (statesEqual(cp.state, st, live, true)) {
         // a callback coming back to the same state has converged; anything else loops forever
         if (top.callback !== null && top.callback.entry === st.pc) return true;
         reject('INFINITE_LOOP', `infinite loop detected at insn ${st.pc}`);
       }
     }
-    if (!looping && ex.count > ex.done.length) looping = true;
-    // inside a loop, save states only now and then (like the kernel) to bound memory
+    // inside a loop (a state saved here is still being explored), save states only now and then (like the kernel)
+    const looping = ex.count > ex.done.length;
     if (looping && this.processed - this.lastAdd < 100) return false;
-    const cp: Checkpoint = { state: copyState(st), branches: 1, parent: st.parent, key, hit: 0, miss: 0 };
+    const cp: Checkpoint = { state: copyState(st), branches: 1, parent: st.parent, hit: 0, miss: 0 };
     if (same.length === 0) ex.byKey.set(key, same);
     same.push(cp);
     ex.count++;
@@ -228,6 +230,7 @@ export class Verifier {
     if (done.length === 0) return false;
     const live = (pc: number): number => this.prec.liveAt(pc);
     const rel = this.prec.at(st.pc);
+    // (rel is a view valid until the next analysis query: statesEqual does not query)
     for (let k = 0; k < done.length; k++) {
       const cp = done[k];
       if (statesEqual(cp.state, st, live, false, rel)) {
