@@ -69,8 +69,9 @@ export function buildCfg(prog: Program, halves: Set<number>, entries: Iterable<n
   leader[0] = 1;
   for (const e of entries) leader[e] = 1;
   for (let pc = 0; pc < n; pc++) {
-    if (halves.has(pc)) continue;
     const c = prog[pc].code;
+    // a second lddw half has opcode 0: only jumps and exits need the halves lookup
+    if (!isJmpClass(c) || halves.has(pc)) continue;
     if (isCondJump(c) || isGoto(c)) {
       leader[branchTarget(prog, pc)] = 1;
       leader[pc + 1] = 1;

@@ -33,8 +33,9 @@ const REGS11 = [...REGS6, ...REGS6.slice(1)];
 /** entryPoints lists slot 0 and every bpf-to-bpf call target. */
 export function entryPoints(prog: Program, halves: Set<number>): number[] {
   const set = new Set([0]);
+  // (opcode tests first: they are cheap, and a second lddw half has opcode 0)
   prog.forEach((i, pc) => {
-    if (!halves.has(pc) && i.code === (o.BPF_JMP | o.BPF_CALL) && i.src === o.BPF_PSEUDO_CALL) set.add(pc + 1 + i.imm);
+    if (i.code === (o.BPF_JMP | o.BPF_CALL) && i.src === o.BPF_PSEUDO_CALL && !halves.has(pc)) set.add(pc + 1 + i.imm);
   });
   for (const t of callbackTargets(prog, halves)) set.add(t);
   return [...set].sort((a, b) => a - b);
@@ -47,7 +48,7 @@ export function entryPoints(prog: Program, halves: Set<number>): number[] {
 export function callbackTargets(prog: Program, halves: Set<number>): number[] {
   const out: number[] = [];
   prog.forEach((i, pc) => {
-    if (halves.has(pc) || i.code !== (o.BPF_LD | o.BPF_IMM | o.BPF_DW) || i.src !== o.BPF_PSEUDO_FUNC) return;
+    if (i.code !== (o.BPF_LD | o.BPF_IMM | o.BPF_DW) || i.src !== o.BPF_PSEUDO_FUNC || halves.has(pc)) return;
     const t = i.imm;
     if (prog[pc + 1]?.imm === CALLBACK_TAG && t >= 0 && t < prog.length && !halves.has(t) && !out.includes(t)) out.push(t);
   });
@@ -58,8 +59,9 @@ export function callbackTargets(prog: Program, halves: Set<number>): number[] {
 function helperIds(prog: Program, halves: Set<number>, opts: GenOptions): number[] {
   const set = new Set<number>();
   prog.forEach((i, pc) => {
+    if (i.code !== (o.BPF_JMP | o.BPF_CALL) || i.src !== 0 || halves.has(pc)) return;
     if (!opts.checked && opts.inline?.has(pc)) return;
-    if (!halves.has(pc) && i.code === (o.BPF_JMP | o.BPF_CALL) && i.src === 0) set.add(i.imm);
+    set.add(i.imm);
   });
   return [...set].sort((a, b) => a - b);
 }

@@ -42,7 +42,7 @@ export class FuncGen implements BlockEmitter {
     const prog = this.g.prog;
     let left = 0; // instructions of the current unit not emitted yet
     for (let pc = b.start; pc < b.end; pc++) {
-      if (this.halves.has(pc)) continue;
+      if (this.isHalf(pc)) continue;
       if (left === 0) {
         left = this.unitLength(b, pc);
         if (this.g.o.budget) emitCharge(this.g, left, pc);
@@ -52,11 +52,16 @@ export class FuncGen implements BlockEmitter {
     }
   }
 
+  /** isHalf: slot `pc` is a second lddw half (opcode 0, which no validated instruction has: the Set is asked only then). */
+  private isHalf(pc: number): boolean {
+    return this.g.prog[pc].code === 0 && this.halves.has(pc);
+  }
+
   /** unitLength counts the instructions from `pc` to the end of its budget unit. */
   private unitLength(b: BasicBlock, pc: number): number {
     let n = 0;
     for (; pc < b.end; pc++) {
-      if (this.halves.has(pc)) continue;
+      if (this.isHalf(pc)) continue;
       n++;
       if (endsUnit(this.g.prog[pc])) break;
     }
