@@ -37,8 +37,10 @@ const cache = new Map<string, CacheEntry>();
 function cacheKey(prog: Program, checked: boolean, counting: boolean, shared: boolean, inline: Map<number, InlineLookup>): string {
   const bytes = encode(prog);
   let s = `${checked ? 'c' : 't'}${counting ? 'b' : 'n'}${shared ? 's' : 'p'}${inlineKey(inline)}:`;
-  const dv = new DataView(bytes.buffer);
-  for (let k = 0; k < bytes.length; k += 4) s += String.fromCharCode(dv.getUint16(k, true), dv.getUint16(k + 2, true));
+  // the program's bytes as UTF-16 code units, converted in chunks (one concatenation per
+  // 4 bytes took ~1 ms for a 10,000-instruction program)
+  const units = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length >> 1);
+  for (let k = 0; k < units.length; k += 4096) s += String.fromCharCode.apply(null, units.subarray(k, k + 4096) as unknown as number[]);
   return s;
 }
 
