@@ -7,7 +7,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assemble } from '../../src/core/asm/assemble.js';
-import { isBpfError } from '../../src/core/errors.js';
 import type { Program } from '../../src/core/isa/instruction.js';
 import { validate } from '../../src/core/isa/validate.js';
 import { interpreter } from '../../src/core/vm/interpreter.js';
@@ -18,6 +17,7 @@ import { resolveMapReferences } from '../../src/core/runtime/resolve.js';
 import * as cmd from '../../src/core/runtime/commands.js';
 import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, round8 } from '../../src/core/maps/layout.js';
 import { Rng } from './randprog.js';
+import { outcome } from './util.js';
 
 const u32 = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n >>> 0]).buffer);
 
@@ -66,15 +66,6 @@ function lookupProg(fd: number, off: number, valueSize: number): Program {
     r0 |= r3
   out:
     exit`);
-}
-
-function outcome(run: () => bigint): string {
-  try {
-    return `r0 ${run()}`;
-  } catch (e) {
-    if (isBpfError(e)) return `${e.code}@${e.context.insn} ${e.context.address}: ${e.message}`;
-    throw e;
-  }
 }
 
 test('inline sites: array and per-CPU array maps with the key on the stack; r1 and r2 followed through copies and joins', () => {

@@ -75,3 +75,13 @@ export function r0Of(p: string | Program, spec: RunSpec = {}): bigint {
 export function u64(v: bigint): bigint {
   return BigInt.asUintN(64, v);
 }
+
+/** outcome runs `run` and renders its r0, or its fault (code, insn, address, message), as one comparable string. */
+export function outcome(run: () => bigint): string {
+  try {
+    return `r0 ${run()}`;
+  } catch (e) {
+    if (isBpfError(e)) return `${e.code}@${e.context.insn} ${e.context.address}: ${e.message}`;
+    throw e;
+  }
+}

@@ -1,51 +1,23 @@
 /**
- * Internal functions of the Wasm map runtime: the key hash (same as hash-fn.ts), key
- * comparison, checked-mode pointer checks (same rules as HelperEnv.check), map pointer
- * validation (same as table.ts), hash chain search, element and per-CPU slot addresses.
+ * Internal functions of the Wasm map runtime: key comparison, checked-mode pointer checks
+ * (same rules as HelperEnv.check), map pointer validation (same as table.ts), element and
+ * per-CPU slot addresses, and the inline forms the exported helpers emit into their own
+ * bodies. The key hash and chain search are in wasm-hash.ts.
  */
 import type { Code } from '../jit/wasm/encoder.js';
 import { STACK_SIZE } from '../vm/memory.js';
 import { CB_NREGIONS, CB_REGIONS, REGION_ENTRY } from '../jit/layout.js';
-import { HASH_SEED } from './hash-fn.js';
 import {
-  BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, H_BUCKETS, H_ESTRIDE, H_HASHES, H_KEYS, H_KEY_SIZE, H_KSTRIDE,
-  H_MAX_ENTRIES, H_NBUCKETS, H_NCPUS, H_NEXT, H_STRIDE, H_TYPE, H_VALUES, HEADER_SIZE, RB_TABLE, RB_TABLE_LEN,
+  BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, H_ESTRIDE, H_KEY_SIZE, H_MAX_ENTRIES, H_NCPUS, H_STRIDE, H_TYPE,
+  H_VALUES, HEADER_SIZE, RB_TABLE, RB_TABLE_LEN,
 } from './layout.js';
 import { I32, type MRT, Op, field, load32, memSize, newCode } from './wasm-util.js';
+import { genFind, genHash } from './wasm-hash.js';
+
+export { genFind, genHash };
 
 /** Fault kinds passed to the runtime's `fault` import. */
 export const MF_READ = 1, MF_WRITE = 2, MF_UNINIT = 3, MF_NOT_MAP = 4, MF_LOCK_ALIGN = 5, MF_LOCK_DEADLOCK = 6, MF_UNLOCK = 7;
-
-function mixK(c: Code, k: number): void {
-  c.get(k).i32(0xcc9e2d51 | 0).op(Op.i32_mul).i32(15).op(Op.i32_rotl).i32(0x1b873593).op(Op.i32_mul);
-}
-
-/** genHash: (a, len) -> murmur3-style hash of the bytes (see hash-fn.ts). */
-export function genHash(): Code {
-  const c = newCode(2);
-  const h = c.local(I32), i = c.local(I32), k = c.local(I32), j = c.local(I32);
-  c.i32(HASH_SEED | 0).get(1).op(Op.i32_xor).set(h);
-  c.block().loop();
-  c.get(i).i32(4).op(Op.i32_add).get(1).op(Op.i32_gt_u).op(Op.br_if).u32(1);
-  c.get(0).get(i).op(Op.i32_add).mem(Op.i32_load, 0).set(k);
-  c.get(h); mixK(c, k); c.op(Op.i32_xor).i32(13).op(Op.i32_rotl).i32(5).op(Op.i32_mul).i32(0xe6546b64 | 0).op(Op.i32_add).set(h);
-  c.get(i).i32(4).op(Op.i32_add).set(i).br(0);
-  c.end().end();
-  c.get(i).get(1).op(Op.i32_lt_u).if();
-  c.i32(0).set(k).get(1).i32(1).op(Op.i32_sub).set(j);
-  c.block().loop();
-  c.get(k).i32(8).op(Op.i32_shl).get(0).get(j).op(Op.i32_add).mem(Op.i32_load8_u, 0).op(Op.i32_or).set(k);
-  c.get(j).get(i).op(Op.i32_eq).op(Op.br_if).u32(1);
-  c.get(j).i32(1).op(Op.i32_sub).set(j).br(0);
-  c.end().end();
-  c.get(h); mixK(c, k); c.op(Op.i32_xor).set(h);
-  c.end();
-  for (const [shift, mul] of [[16, 0x85ebca6b], [13, 0xc2b2ae35]]) {
-    c.get(h).get(h).i32(shift).op(Op.i32_shr_u).op(Op.i32_xor).i32(mul | 0).op(Op.i32_mul).set(h);
-  }
-  c.get(h).get(h).i32(16).op(Op.i32_shr_u).op(Op.i32_xor);
-  return c;
-}
 
 /** genKeyEq: (a, b, len) -> 1 when the byte ranges are equal. */
 export function genKeyEq(): Code {
@@ -117,7 +89,8 @@ export function genCheck(m: MRT): Code {
   c.end().end();
   fail();
   c.end();
-  end64(); memSize(c); c.op(Op.i64_gt_u).if(); fail(); c.end();
+  outside(c, 0, 1);
+  c.if(); fail(); c.end();
   return c;
 }
 
@@ -125,43 +98,49 @@ export function genCheck(m: MRT): Code {
 export function genMapPtr(m: MRT): Code {
   const c = newCode(2);
   const a = c.local(I32), id = c.local(I32);
-  c.block();
-  c.get(0).i64(0x100000000n).op(Op.i64_ge_u).op(Op.br_if).u32(0);
-  c.get(0).op(Op.i32_wrap_i64).tee(a).op(Op.i32_eqz).op(Op.br_if).u32(0);
-  c.get(0).i64(HEADER_SIZE).op(Op.i64_add); memSize(c); c.op(Op.i64_gt_u).op(Op.br_if).u32(0);
-  c.get(a); load32(c, 0); c.tee(id).op(Op.i32_eqz).op(Op.br_if).u32(0);
-  c.get(id).gget(m.gBlock); load32(c, RB_TABLE_LEN); c.op(Op.i32_ge_u).op(Op.br_if).u32(0);
-  c.gget(m.gBlock); load32(c, RB_TABLE); c.get(id).i32(2).op(Op.i32_shl).op(Op.i32_add); load32(c, 0);
-  c.get(a).op(Op.i32_ne).op(Op.br_if).u32(0);
-  c.get(a).op(Op.return);
-  c.end();
-  c.i32(MF_NOT_MAP).get(1).get(0).i32(0).call(m.fault).op(Op.unreachable);
+  emitMapPtr(c, m, 0, 1, a, id);
+  c.get(a);
   return c;
 }
 
-/** genFind: (hdr, key, h) -> link value (index + 1) of the element holding key, or 0. */
-export function genFind(m: MRT): Code {
-  const c = newCode(3);
-  const e = c.local(I32), i = c.local(I32), steps = c.local(I32);
-  field(c, 0, H_BUCKETS); c.get(2); field(c, 0, H_NBUCKETS); c.i32(1).op(Op.i32_sub).op(Op.i32_and);
-  c.i32(2).op(Op.i32_shl).op(Op.i32_add); load32(c); c.set(e);
-  c.block().loop();
-  c.get(e).op(Op.i32_eqz).op(Op.br_if).u32(1);
-  if (m.shared) {
-    // a lock-free walk racing with writers may be led astray: give up after max_entries steps
-    // (the reader's sequence check then retries)
-    c.get(steps).i32(1).op(Op.i32_add).tee(steps); field(c, 0, H_MAX_ENTRIES); c.op(Op.i32_gt_u).op(Op.br_if).u32(1);
-  }
-  c.get(e).i32(1).op(Op.i32_sub).set(i);
-  field(c, 0, H_HASHES); c.get(i).i32(2).op(Op.i32_shl).op(Op.i32_add); load32(c); c.get(2).op(Op.i32_eq).if();
-  field(c, 0, H_KEYS); c.get(i); field(c, 0, H_KSTRIDE); c.op(Op.i32_mul).op(Op.i32_add).get(1); field(c, 0, H_KEY_SIZE);
-  c.call(m.keyeq).if().get(e).op(Op.return).end();
+/**
+ * emitMapPtr sets local `a` to the header address in i64 local `p` when it is a map of the
+ * table (else the not-a-map fault naming insn local `insn`); `id` is a scratch i32 local.
+ */
+export function emitMapPtr(c: Code, m: MRT, p: number, insn: number, a: number, id: number): void {
+  c.block().block();
+  c.get(p).i64(0x100000000n).op(Op.i64_ge_u).op(Op.br_if).u32(0);
+  c.get(p).op(Op.i32_wrap_i64).tee(a).op(Op.i32_eqz).op(Op.br_if).u32(0);
+  c.get(p).i64(HEADER_SIZE).op(Op.i64_add); memSize(c); c.op(Op.i64_gt_u).op(Op.br_if).u32(0);
+  c.get(a); load32(c, 0); c.tee(id).op(Op.i32_eqz).op(Op.br_if).u32(0);
+  c.get(id).gget(m.gBlock); load32(c, RB_TABLE_LEN); c.op(Op.i32_ge_u).op(Op.br_if).u32(0);
+  c.gget(m.gBlock); load32(c, RB_TABLE); c.get(id).i32(2).op(Op.i32_shl).op(Op.i32_add); load32(c, 0);
+  c.get(a).op(Op.i32_eq).op(Op.br_if).u32(1);
   c.end();
-  field(c, 0, H_NEXT); c.get(i).i32(2).op(Op.i32_shl).op(Op.i32_add); load32(c); c.set(e);
-  c.br(0);
-  c.end().end();
-  c.i32(0);
-  return c;
+  c.i32(MF_NOT_MAP).get(insn).get(p).i32(0).call(m.fault).op(Op.unreachable);
+  c.end();
+}
+
+/**
+ * emitCheck checks [p, p + len) (i64 local p, i32 local len) for a helper: checked mode calls
+ * `check`; trusted mode only needs it inside the memory (inline).
+ */
+export function emitCheck(c: Code, m: MRT, p: number, len: number, write: boolean, insn: number): void {
+  c.gget(m.gChecked).if();
+  c.get(p).get(len).i32(write ? 1 : 0).get(insn).call(m.check);
+  c.else();
+  outside(c, p, len);
+  c.if();
+  c.i32(write ? MF_WRITE : MF_READ).get(insn).get(p).get(len).call(m.fault).op(Op.unreachable);
+  c.end();
+  c.end();
+}
+
+/** outside pushes whether [p, p + len) (i64 local p, i32 local len) is not inside the memory (p >= 2^32 never is). */
+function outside(c: Code, p: number, len: number): void {
+  c.get(p).i64(0x100000000n).op(Op.i64_ge_u);
+  c.get(p).get(len).op(Op.i64_extend_i32_u).op(Op.i64_add); memSize(c); c.op(Op.i64_gt_u);
+  c.op(Op.i32_or);
 }
 
 /** isArrayT pushes (type == ARRAY || type == PERCPU_ARRAY) for the type in local `t`. */
@@ -196,9 +175,14 @@ export function genElem(m: MRT): Code {
 export function genSlot(m: MRT): Code {
   const c = newCode(2);
   c.get(1);
-  field(c, 0, H_NCPUS); c.i32(1).op(Op.i32_gt_u).if(I32);
-  c.gget(m.gCpu); field(c, 0, H_STRIDE); c.op(Op.i32_mul);
-  c.else().i32(0).end();
+  emitCpuOff(c, m, 0);
   c.op(Op.i32_add);
   return c;
+}
+
+/** emitCpuOff pushes the running CPU's slot offset in the values of the map in local `hdr` (0 unless per-CPU). */
+export function emitCpuOff(c: Code, m: MRT, hdr: number): void {
+  field(c, hdr, H_NCPUS); c.i32(1).op(Op.i32_gt_u).if(I32);
+  c.gget(m.gCpu); field(c, hdr, H_STRIDE); c.op(Op.i32_mul);
+  c.else().i32(0).end();
 }

@@ -10,7 +10,8 @@ import {
   BPF_F_LOCK, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_LPM_TRIE, E2BIG, EEXIST, EINVAL, ENOENT, H_BUCKETS, H_COUNT, H_ESTRIDE, H_FREE, H_HASHES, H_KEYS, H_KEY_SIZE,
   H_KSTRIDE, H_MAX_ENTRIES, H_NBUCKETS, H_NCPUS, H_NEXT, H_SPIN, H_TYPE, H_VALUES, H_VALUE_SIZE,
 } from './layout.js';
-import { isArrayT, isHashT } from './wasm-lib.js';
+import { emitCheck, emitCpuOff, emitMapPtr, isArrayT, isHashT } from './wasm-lib.js';
+import { emitHash, emitWalk, findLocals } from './wasm-hash.js';
 import { EXT_TYPE_MASK } from './ext.js';
 import { genNativeDispatch } from './wasm-native.js';
 import { I32, type MRT, Op, field, load32, lock, memCopy, newCode, readLoop, retErr, store32, unlock } from './wasm-util.js';
@@ -18,10 +19,11 @@ import { I32, type MRT, Op, field, load32, lock, memCopy, newCode, readLoop, ret
 const PARAMS = 6;
 const INSN = 5;
 
-/** prologue: hdr = mapptr(r1); check key (r2, key_size); key = (u32) r2. */
+/** prologue: hdr = mapptr(r1); check key (r2, key_size); key = (u32) r2 (inline: calls cost more than these). */
 function prologue(c: Code, m: MRT, hdr: number, key: number): void {
-  c.get(0).get(INSN).call(m.mapptr).set(hdr);
-  c.get(1); field(c, hdr, H_KEY_SIZE); c.i32(0).get(INSN).call(m.check);
+  emitMapPtr(c, m, 0, INSN, hdr, key);
+  field(c, hdr, H_KEY_SIZE).set(key);
+  emitCheck(c, m, 1, key, false, INSN);
   c.get(1).op(Op.i32_wrap_i64).set(key);
 }
 
@@ -29,19 +31,27 @@ function prologue(c: Code, m: MRT, hdr: number, key: number): void {
 export function genLookup(m: MRT): Code {
   const c = newCode(PARAMS);
   const hdr = c.local(I32), key = c.local(I32), v = c.local(I32), seq = c.local(I32), t = c.local(I32);
+  const L = findLocals(c);
   prologue(c, m, hdr, key);
   // LPM tries: the trie walk in Wasm; extension types: TypeScript
   field(c, hdr, H_TYPE).set(t);
   genNativeDispatch(c, m, t, 'lookup', { hdr, key, insn: INSN });
   jsCall(c, m, t, JS_LOOKUP, 2, hdr, key, -1, -1);
   readLoop(c, m, hdr, seq, () => {
-    c.get(hdr).get(key).call(m.elem).set(v);
-    c.get(v).if();
+    isHashT(c, t); c.if();
+    emitHash(c, m, L, hdr, key);
+    emitWalk(c, m, L, hdr, key);
+    c.i32(0).set(v);
+    c.get(L.e).if();
+    valueBase(c, hdr, L.e); c.set(v);
     markLru(c, hdr, v);
+    c.end();
+    c.else();
+    c.get(hdr).get(key).call(m.elem).set(v);
     c.end();
   });
   c.get(v).op(Op.i32_eqz).if().i64(0).op(Op.return).end();
-  c.get(hdr).get(v).call(m.slot).op(Op.i64_extend_i32_u);
+  c.get(v); emitCpuOff(c, m, hdr); c.op(Op.i32_add).op(Op.i64_extend_i32_u);
   return c;
 }
 
@@ -81,9 +91,11 @@ function jsCall(c: Code, m: MRT, t: number, mask: number, op: number, hdr: numbe
 export function genUpdate(m: MRT): Code {
   const c = newCode(PARAMS);
   const hdr = c.local(I32), key = c.local(I32), val = c.local(I32), f = c.local(I32), t = c.local(I32);
-  const e = c.local(I32), i = c.local(I32), h = c.local(I32), b = c.local(I32);
+  const b = c.local(I32);
+  const L = findLocals(c);
   prologue(c, m, hdr, key);
-  c.get(2); field(c, hdr, H_VALUE_SIZE); c.i32(0).get(INSN).call(m.check);
+  field(c, hdr, H_VALUE_SIZE).set(val);
+  emitCheck(c, m, 2, val, false, INSN);
   c.get(2).op(Op.i32_wrap_i64).set(val);
   // flags >= 2^32 behave as 0xffffffff (invalid), like flags32() in helpers.ts
   c.i32(-1).get(3).op(Op.i32_wrap_i64).get(3).i64(0x100000000n).op(Op.i64_ge_u).op(Op.select).set(f);
@@ -99,17 +111,18 @@ export function genUpdate(m: MRT): Code {
   // (BPF_F_LOCK is bit 2)
   c.get(f).i32(2).op(Op.i32_shr_u).i32(1).op(Op.i32_and).get(t).i32(BPF_MAP_TYPE_ARRAY).op(Op.i32_ne).op(Op.i32_and).if(); retErr(c, EINVAL); c.end();
   isArrayT(c, t); c.if();
-  c.get(key); load32(c); c.tee(i); field(c, hdr, H_MAX_ENTRIES); c.op(Op.i32_ge_u).if(); retErr(c, E2BIG); c.end();
+  c.get(key); load32(c); c.tee(L.i); field(c, hdr, H_MAX_ENTRIES); c.op(Op.i32_ge_u).if(); retErr(c, E2BIG); c.end();
   c.get(f).i32(1).op(Op.i32_and).if(); retErr(c, EEXIST); c.end();
   c.get(f).i32(BPF_F_LOCK).op(Op.i32_and).if(); retErr(c, EINVAL); c.end();
-  c.get(hdr); field(c, hdr, H_VALUES); c.get(i); field(c, hdr, H_ESTRIDE); c.op(Op.i32_mul).op(Op.i32_add).call(m.slot);
+  field(c, hdr, H_VALUES); c.get(L.i); field(c, hdr, H_ESTRIDE); c.op(Op.i32_mul).op(Op.i32_add); emitCpuOff(c, m, hdr); c.op(Op.i32_add);
   c.get(val); field(c, hdr, H_VALUE_SIZE); memCopy(c);
   c.i64(0).op(Op.return);
   c.end();
   isHashT(c, t); c.op(Op.i32_eqz).if(); retErr(c, EINVAL); c.end();
-  c.get(key); field(c, hdr, H_KEY_SIZE); c.call(m.hash).set(h);
+  emitHash(c, m, L, hdr, key);
   lock(c, m, hdr);
-  c.get(hdr).get(key).get(h).call(m.find).set(e);
+  emitWalk(c, m, L, hdr, key);
+  const e = L.e;
   const fail = (errno: number): void => {
     unlock(c, m, hdr);
     retErr(c, errno);
@@ -121,7 +134,7 @@ export function genUpdate(m: MRT): Code {
   unlock(c, m, hdr);
   c.i64(0).op(Op.return);
   c.end();
-  insert(c, m, { hdr, key, val, e, i, h, b });
+  insert(c, m, { hdr, key, val, e, i: L.i, h: L.h, b });
   unlock(c, m, hdr);
   c.i64(0);
   return c;
@@ -132,7 +145,7 @@ function valueBase(c: Code, hdr: number, e: number): void {
 }
 
 function copyToSlot(c: Code, m: MRT, hdr: number, e: number, val: number): void {
-  c.get(hdr); valueBase(c, hdr, e); c.call(m.slot);
+  valueBase(c, hdr, e); emitCpuOff(c, m, hdr); c.op(Op.i32_add);
   c.get(val); field(c, hdr, H_VALUE_SIZE); memCopy(c);
 }
 
@@ -161,36 +174,25 @@ function insert(c: Code, m: MRT, l: { hdr: number; key: number; val: number; e: 
 /** genDelete: map r1, key r2 -> 0, -ENOENT, or -EINVAL for arrays. */
 export function genDelete(m: MRT): Code {
   const c = newCode(PARAMS);
-  const hdr = c.local(I32), key = c.local(I32), t = c.local(I32), h = c.local(I32), link = c.local(I32);
-  const e = c.local(I32), i = c.local(I32), nx = c.local(I32);
+  const hdr = c.local(I32), key = c.local(I32), t = c.local(I32), nx = c.local(I32);
+  const L = findLocals(c);
   prologue(c, m, hdr, key);
   field(c, hdr, H_TYPE); c.set(t);
   genNativeDispatch(c, m, t, 'delete', { hdr, key, insn: INSN });
   jsCall(c, m, t, JS_WRITE, 1, hdr, key, -1, -1);
   isHashT(c, t); c.op(Op.i32_eqz).if(); retErr(c, EINVAL); c.end();
-  c.get(key); field(c, hdr, H_KEY_SIZE); c.call(m.hash).set(h);
+  emitHash(c, m, L, hdr, key);
   lock(c, m, hdr);
-  field(c, hdr, H_BUCKETS); c.get(h); field(c, hdr, H_NBUCKETS); c.i32(1).op(Op.i32_sub).op(Op.i32_and);
-  c.i32(2).op(Op.i32_shl).op(Op.i32_add).tee(link); load32(c); c.set(e);
-  c.block().loop();
-  c.get(e).op(Op.i32_eqz).op(Op.br_if).u32(1);
-  c.get(e).i32(1).op(Op.i32_sub).set(i);
-  field(c, hdr, H_NEXT); c.get(i).i32(2).op(Op.i32_shl).op(Op.i32_add).set(nx);
-  field(c, hdr, H_HASHES); c.get(i).i32(2).op(Op.i32_shl).op(Op.i32_add); load32(c); c.get(h).op(Op.i32_eq).if();
-  field(c, hdr, H_KEYS); c.get(i); field(c, hdr, H_KSTRIDE); c.op(Op.i32_mul).op(Op.i32_add).get(key); field(c, hdr, H_KEY_SIZE);
-  c.call(m.keyeq).if();
-  c.get(link).get(nx); load32(c); store32(c);
+  emitWalk(c, m, L, hdr, key);
+  c.get(L.e).if();
+  // unlink (the word that pointed at it takes its next), then push it on the free list
+  c.get(L.link).get(L.next).get(L.i).i32(2).op(Op.i32_shl).op(Op.i32_add).tee(nx); load32(c); store32(c);
   c.get(nx); field(c, hdr, H_FREE); store32(c);
-  c.get(hdr).get(e); store32(c, H_FREE);
+  c.get(hdr).get(L.e); store32(c, H_FREE);
   c.get(hdr); field(c, hdr, H_COUNT); c.i32(1).op(Op.i32_sub); store32(c, H_COUNT);
   unlock(c, m, hdr);
   c.i64(0).op(Op.return);
   c.end();
-  c.end();
-  c.get(nx).set(link);
-  c.get(link); load32(c); c.set(e);
-  c.br(0);
-  c.end().end();
   unlock(c, m, hdr);
   retErr(c, ENOENT);
   return c;
