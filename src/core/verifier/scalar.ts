@@ -94,10 +94,11 @@ export function sync(s: Scalar): Scalar {
   if (s.t.m === U64 && s.t.v === 0n && isUnknownBounds(s)) return UNKNOWN; // nothing to learn (a common ALU result)
   const r = { ...s } as { -readonly [K in keyof Scalar]: Scalar[K] };
   updateBounds(r);
-  const before = { ...r };
+  const { t, umin, umax, smin, smax, u32min, u32max, s32min, s32max } = r;
   deduce(r);
   // deduce is a function of the fields: once it changes nothing, a second pass would not either
-  if (!sameFields(before, r)) deduce(r);
+  if (t !== r.t || umin !== r.umin || umax !== r.umax || smin !== r.smin || smax !== r.smax
+    || u32min !== r.u32min || u32max !== r.u32max || s32min !== r.s32min || s32max !== r.s32max) deduce(r);
   boundOffset(r);
   updateBounds(r);
   return r;
@@ -108,12 +109,10 @@ function isUnknownBounds(s: Scalar): boolean {
     && s.u32min === 0n && s.u32max === U32 && s.s32min === S32_MIN && s.s32max === S32_MAX;
 }
 
-function sameFields(a: Scalar, b: Scalar): boolean {
-  return a.t === b.t && a.umin === b.umin && a.umax === b.umax && a.smin === b.smin && a.smax === b.smax
-    && a.u32min === b.u32min && a.u32max === b.u32max && a.s32min === b.s32min && a.s32max === b.s32max;
-}
-
 type Mut = { -readonly [K in keyof Scalar]: Scalar[K] };
+
+/** SIGN64 and HI32 are masks (hoisted: every BigInt operation allocates). */
+const SIGN64 = 1n << 63n, HI32 = ~U32 & U64;
 
 function updateBounds(r: Mut): void {
   const t32 = tSubreg(r.t);
@@ -121,7 +120,7 @@ function updateBounds(r: Mut): void {
   r.s32max = min(r.s32max, s32(t32.v | (t32.m & 0x7fffffffn)));
   r.u32min = max(r.u32min, t32.v);
   r.u32max = min(r.u32max, t32.v | t32.m);
-  r.smin = max(r.smin, s64(r.t.v | (r.t.m & (1n << 63n))));
+  r.smin = max(r.smin, s64(r.t.v | (r.t.m & SIGN64)));
   r.smax = min(r.smax, s64(r.t.v | (r.t.m & S64_MAX)));
   r.umin = max(r.umin, r.t.v);
   r.umax = min(r.umax, r.t.v | r.t.m);
@@ -175,7 +174,7 @@ function deduce64(r: Mut): void {
 }
 
 function deduceMixed(r: Mut): void {
-  const hi = ~U32 & U64;
+  const hi = HI32;
   r.umin = max(r.umin, (r.umin & hi) | r.u32min);
   r.umax = min(r.umax, (r.umax & hi) | r.u32max);
   r.smin = max(r.smin, s64((u64(r.smin) & hi) | r.u32min));
