@@ -13,7 +13,7 @@ import { mapCreate } from '../../src/core/runtime/commands.js';
 import { deleteElem, lookupElem, updateElem } from '../../src/core/maps/ops.js';
 import { mapRuntimeInstance } from '../../src/core/maps/wasm.js';
 import { BPF_F_NO_PREALLOC, BPF_MAP_TYPE_LPM_TRIE, ENOENT, ENOSPC } from '../../src/core/maps/layout.js';
-import { H_LPM_NODES, H_LPM_ROOT, LN_PLEN, LPM_NODE } from '../../src/core/maps/lpm.js';
+import { H_LPM_NODES, H_LPM_NSTRIDE, H_LPM_ROOT, LN_PLEN } from '../../src/core/maps/lpm.js';
 
 /**
  * trieShape walks the trie: element nodes reached, intermediate nodes reached; asserts that
@@ -24,7 +24,7 @@ function trieShape(rt: Runtime, hdr: number, max: number): { elems: number; ims:
   let elems = 0, ims = 0;
   const walk = (v: number, minLen: number): void => {
     if (v === 0) return;
-    const rec = nodes + (v - 1) * LPM_NODE, pl = dv.getUint32(rec + LN_PLEN, true);
+    const rec = nodes + (v - 1) * dv.getUint32(hdr + H_LPM_NSTRIDE, true), pl = dv.getUint32(rec + LN_PLEN, true);
     assert.ok(pl >= minLen, 'prefix lengths grow along a path');
     const c0 = dv.getUint32(rec, true), c1 = dv.getUint32(rec + 4, true);
     if (v - 1 < max) elems++;

@@ -119,7 +119,7 @@ export function allocMap(space: AddressSpace, a: MapAttr, id: number, ncpus: num
   const kstride = round8(a.keySize);
   const nb = hash ? bucketsFor(n) : 0;
   const lpm = t === BPF_MAP_TYPE_LPM_TRIE;
-  const extra = hash ? n * kstride + n * 4 + n * 4 + nb * 4 : lpm ? lpmStorageSize(n, kstride) : 0;
+  const extra = hash ? n * kstride + n * 4 + n * 4 + nb * 4 : lpm ? lpmStorageSize(n, kstride, a.keySize) : 0;
   const lruSize = lru ? lruBlockSize(n, ncpus, percpuLru) : 0;
   if (nb > 2 ** 30) return -ENOMEM;
   const s = allocHeader(space, a, id, valuesSize, extra + lruSize, { stride, slots, maxEntries: n });

@@ -12,21 +12,28 @@
  * slot's key); nodes max_entries .. 2 max_entries - 1 are intermediate nodes (a branching
  * point no element holds; their prefix bytes in their own data area). Every intermediate node
  * has exactly two children, so there are fewer intermediate nodes than elements. Node record
- * (LPM_NODE bytes): child 0, child 1 (node + 1; 0 none), prefix length, data address.
- * Header aux: root (node + 1), node array, intermediate free list (node + 1, linked by child
- * 0), intermediate data area.
+ * (lpmNodeSize bytes): child 0, child 1 (node + 1; 0 none), prefix length, data address (the
+ * record's own copy of the prefix bytes right after these words, so a walk touches one cache
+ * line per node; an element node's copy is taken when it is linked, the key itself keeps the
+ * bytes as last written). Header aux: root (node + 1), node array, intermediate free list
+ * (node + 1, linked by child 0), node record size.
  */
 import type { AddressSpace } from '../vm/memory.js';
 import {
   BPF_EXIST, BPF_NOEXIST, EEXIST, EINVAL, ENOENT, ENOSPC, H_AUX, H_COUNT, H_ESTRIDE, H_FREE, H_HASHES, H_KEYS,
-  H_KEY_SIZE, H_KSTRIDE, H_MAX_ENTRIES, H_NEXT, H_VALUES, H_VALUE_SIZE,
+  H_KEY_SIZE, H_KSTRIDE, H_MAX_ENTRIES, H_NEXT, H_VALUES, H_VALUE_SIZE, round8,
 } from './layout.js';
 import { lockMap, unlockMap } from './lock.js';
 
 /** Header aux fields of LPM tries. */
-export const H_LPM_ROOT = H_AUX + 4, H_LPM_NODES = H_AUX + 8, H_LPM_IMFREE = H_AUX + 12, H_LPM_IMDATA = H_AUX + 16;
-/** LPM_NODE is the size of a node record; LN_* its fields. */
-export const LPM_NODE = 16, LN_PLEN = 8, LN_DATA = 12;
+export const H_LPM_ROOT = H_AUX + 4, H_LPM_NODES = H_AUX + 8, H_LPM_IMFREE = H_AUX + 12, H_LPM_NSTRIDE = H_AUX + 16;
+/** LN_* are the fields of a node record; LN_BYTES the prefix copy. */
+export const LN_PLEN = 8, LN_DATA = 12, LN_BYTES = 16;
+
+/** lpmNodeSize is the size of a node record for keys of `keySize` bytes. */
+export function lpmNodeSize(keySize: number): number {
+  return LN_BYTES + round8(keySize - 4);
+}
 
 function field(dv: DataView, hdr: number, off: number): number {
   return dv.getUint32(hdr + off, true);
@@ -41,23 +48,23 @@ function used(dv: DataView, hdr: number, i: number): boolean {
 }
 
 /** lpmStorageSize is the bytes an LPM trie of `n` elements needs after its values. */
-export function lpmStorageSize(n: number, kstride: number): number {
-  return n * kstride + n * 8 + 2 * n * LPM_NODE + n * kstride;
+export function lpmStorageSize(n: number, kstride: number, keySize: number): number {
+  return n * kstride + n * 8 + 2 * n * lpmNodeSize(keySize);
 }
 
 /** lpmInit lays out the storage of a new LPM trie from `at` (after the values) and threads its free lists. */
 export function lpmInit(space: AddressSpace, hdr: number, at: number): void {
   const dv = space.dv, n = field(dv, hdr, H_MAX_ENTRIES), ks = field(dv, hdr, H_KSTRIDE);
-  const keys = at, inUse = keys + n * ks, next = inUse + n * 4, nodes = next + n * 4, imdata = nodes + 2 * n * LPM_NODE;
+  const ns = lpmNodeSize(field(dv, hdr, H_KEY_SIZE));
+  const keys = at, inUse = keys + n * ks, next = inUse + n * 4, nodes = next + n * 4;
   const put = (off: number, v: number): void => dv.setUint32(hdr + off, v, true);
-  put(H_KEYS, keys); put(H_HASHES, inUse); put(H_NEXT, next); put(H_LPM_NODES, nodes); put(H_LPM_IMDATA, imdata);
+  put(H_KEYS, keys); put(H_HASHES, inUse); put(H_NEXT, next); put(H_LPM_NODES, nodes); put(H_LPM_NSTRIDE, ns);
   for (let i = 0; i < n; i++) dv.setUint32(next + i * 4, i + 2 <= n ? i + 2 : 0, true);
   put(H_FREE, n > 0 ? 1 : 0);
   for (let x = 0; x < 2 * n; x++) {
-    const data = x < n ? keys + x * ks + 4 : imdata + (x - n) * ks;
-    dv.setUint32(nodes + x * LPM_NODE + LN_DATA, data, true);
+    dv.setUint32(nodes + x * ns + LN_DATA, nodes + x * ns + LN_BYTES, true);
     // free intermediate nodes are chained through child 0
-    if (x >= n) dv.setUint32(nodes + x * LPM_NODE, x + 2 < 2 * n ? x + 2 : 0, true);
+    if (x >= n) dv.setUint32(nodes + x * ns, x + 2 < 2 * n ? x + 2 : 0, true);
   }
   put(H_LPM_IMFREE, n > 0 ? n + 1 : 0);
 }
@@ -68,6 +75,7 @@ class Trie {
   readonly u8: Uint8Array;
   readonly n: number;
   readonly nodes: number;
+  readonly ns: number;
   /** data bytes of a key (key_size - 4) */
   readonly ds: number;
 
@@ -76,11 +84,12 @@ class Trie {
     this.u8 = space.u8;
     this.n = field(dv, hdr, H_MAX_ENTRIES);
     this.nodes = field(dv, hdr, H_LPM_NODES);
+    this.ns = field(dv, hdr, H_LPM_NSTRIDE);
     this.ds = field(dv, hdr, H_KEY_SIZE) - 4;
   }
 
   rec(x: number): number {
-    return this.nodes + x * LPM_NODE;
+    return this.nodes + x * this.ns;
   }
   childRef(x: number, b: number): number {
     return this.rec(x) + b * 4;
@@ -102,43 +111,61 @@ class Trie {
   }
   /** matchLen is the number of leading bits (at most `limit`) the data at a and b share. */
   matchLen(a: number, b: number, limit: number): number {
-    const u8 = this.u8;
-    let i = 0;
-    while (i + 8 <= limit && u8[a + (i >> 3)] === u8[b + (i >> 3)]) i += 8;
-    while (i < limit && this.bit(a, i) === this.bit(b, i)) i++;
-    return i;
+    const u8 = this.u8, nb = (limit + 7) >> 3;
+    for (let k = 0; k < nb; k++) {
+      const x = u8[a + k] ^ u8[b + k];
+      if (x !== 0) return Math.min(limit, k * 8 + Math.clz32(x) - 24);
+    }
+    return limit;
   }
   /** steps bounds a walk (prefix lengths grow along a path; a lock-free reader racing a writer retries) */
   get maxSteps(): number {
     return this.ds * 8 + 2;
   }
 
-  /** lookup: the element slot of the longest prefix matching `len` bits of the data at `key`, or -1. */
-  lookup(key: number, len: number): number {
-    let found = -1, v = this.get(this.hdr + H_LPM_ROOT);
-    for (let steps = 0; v !== 0 && steps < this.maxSteps; steps++) {
-      const x = v - 1, pl = this.plen(x);
-      if (pl > len || this.matchLen(this.data(x), key, pl) < pl) break;
-      if (x < this.n) found = x;
-      if (pl === len) break;
-      v = this.get(this.childRef(x, this.bit(key, pl)));
-    }
-    return found;
-  }
-
-  /** find: the reference to the node holding exactly the prefix (`len` bits of `key`), its parent, or ref -1. */
-  find(key: number, len: number): { ref: number; parentRef: number; x: number } {
-    let ref = this.hdr + H_LPM_ROOT, parentRef = -1;
+  /**
+   * descend walks from the root by the key's bits over nodes of length <= `max`, without
+   * comparing prefixes: the deepest such node, its reference and its parent's (-1: none).
+   */
+  descend(key: number, max: number, cb?: (x: number, pl: number) => void): { x: number; ref: number; parentRef: number } {
+    let ref = this.hdr + H_LPM_ROOT, parentRef = -1, last = { x: -1, ref: -1, parentRef: -1 };
     for (let steps = 0; steps < this.maxSteps; steps++) {
       const v = this.get(ref);
       if (v === 0) break;
       const x = v - 1, pl = this.plen(x);
-      if (pl > len || this.matchLen(this.data(x), key, pl) < pl) break;
-      if (pl === len) return x < this.n ? { ref, parentRef, x } : { ref: -1, parentRef, x: -1 };
+      if (pl > max) break;
+      cb?.(x, pl);
+      last = { x, ref, parentRef };
+      if (pl === max) break;
       parentRef = ref;
       ref = this.childRef(x, this.bit(key, pl));
     }
-    return { ref: -1, parentRef: -1, x: -1 };
+    return last;
+  }
+
+  /**
+   * lookup: the element slot of the longest prefix matching `len` bits of the data at `key`,
+   * or -1. Every node on the descent path is a prefix of its deepest node, so one match
+   * length M against that node decides them all (as the Wasm walk).
+   */
+  lookup(key: number, len: number): number {
+    const d = this.descend(key, len).x;
+    if (d < 0) return -1;
+    const m = this.matchLen(this.data(d), key, this.plen(d));
+    let found = -1;
+    this.descend(key, m, (x) => {
+      if (x < this.n) found = x;
+    });
+    return found;
+  }
+
+  /** find: the element node holding exactly the prefix (`len` bits of `key`), its reference and its parent's; x -1 when absent. */
+  find(key: number, len: number): { ref: number; parentRef: number; x: number } {
+    const d = this.descend(key, len);
+    if (d.x < 0 || d.x >= this.n || this.plen(d.x) !== len || this.matchLen(this.data(d.x), key, len) !== len) {
+      return { ref: -1, parentRef: -1, x: -1 };
+    }
+    return d;
   }
 
   allocIm(plen: number, from: number): number {
@@ -265,6 +292,7 @@ export function lpmUpdate(space: AddressSpace, hdr: number, keyAddr: number, val
     space.u8.copyWithin(lpmValue(dv, hdr, i), valAddr, valAddr + field(dv, hdr, H_VALUE_SIZE));
     if (fresh) {
       dv.setUint32(t.rec(i) + LN_PLEN, len, true);
+      space.u8.copyWithin(t.data(i), keyAddr + 4, keyAddr + ks);
       t.insert(i);
     }
     return 0;
