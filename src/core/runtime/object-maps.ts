@@ -6,6 +6,7 @@
  */
 import { BpfError, isBpfError } from '../errors.js';
 import type { MapSpec } from '../elf/spec.js';
+import type { Btf } from '../btf/types.js';
 import { checkMapAttr, type MapAttr } from '../maps/create.js';
 import { BPF_F_NO_PREALLOC } from '../maps/layout.js';
 import { mapCreate, mapFreeze, type MapCreateAttr } from './commands.js';
@@ -51,13 +52,17 @@ function fail(spec: MapSpec, message: string, code: 'ENOTSUPP' | 'EINVAL' | 'E_P
   throw new BpfError(code, `load maps: map "${spec.name}": ${message}`, { section: spec.section, symbol: spec.name }, { cause });
 }
 
-/** createMap creates one map (and the inner template of a map of maps) and fills its initial value. */
-export function createMap(rt: Runtime, spec: MapSpec, btf: Uint8Array | null): number {
+/**
+ * createMap creates one map (and the inner template of a map of maps) and fills its initial
+ * value. `btf` is the raw BTF kept with the map (pinning, `map dump`); `parsed`, the same types
+ * already parsed (the object's spec.btf), spares mapCreate parsing them again.
+ */
+export function createMap(rt: Runtime, spec: MapSpec, btf: Uint8Array | null, parsed: Btf | null = null): number {
   if (!mapTypeSupported(spec.typeId)) fail(spec, `unsupported type ${spec.type}`, 'ENOTSUPP');
   const attr: MapCreateAttr & { innerMapFd?: number } = mapAttrOf(spec);
-  if (spec.innerMap) attr.innerMapFd = createMap(rt, spec.innerMap, btf);
+  if (spec.innerMap) attr.innerMapFd = createMap(rt, spec.innerMap, btf, parsed);
   // the value's BTF locates a struct bpf_spin_lock in it
-  if (btf && spec.btfValueTypeId) Object.assign(attr, { btf, btfValueTypeId: spec.btfValueTypeId });
+  if (btf && spec.btfValueTypeId) Object.assign(attr, { btf: parsed ?? btf, btfValueTypeId: spec.btfValueTypeId });
   let fd: number;
   try {
     fd = mapCreate(rt, attr);

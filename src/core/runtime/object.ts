@@ -125,7 +125,7 @@ function createMaps(rt: Runtime, spec: ObjectSpec, names: string[], opts: LoadOb
       continue;
     }
     const pinned = m.pinning === 'by_name' && opts.pins ? reusePinned(rt, m, opts.pins) : undefined;
-    fds.set(name, pinned ?? createMap(rt, m, opts.btfBytes ?? null));
+    fds.set(name, pinned ?? createMap(rt, m, opts.btfBytes ?? null, opts.btfBytes ? spec.btf : null));
     if (m.pinning === 'by_name' && opts.pins && pinned === undefined) toPin.push(name);
   }
   return { fds, toPin };
