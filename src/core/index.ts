@@ -10,6 +10,8 @@ export * from './elf/index.js';
 export * from './btf/index.js';
 export * from './maps/index.js';
 export * from './runtime/index.js';
+// the JIT engine (docs/jit.md)
+export { jit, loadJit, JitProgram, jitError, registerArrayInline, type JitOptions, type ArrayMapDescriber, type InlineArrayMap } from './jit/index.js';
 // the verifier; names the ELF and runtime modules also use get a Verifier prefix
 export { verify, VerifierError, REJECT_CODES, type RejectCode, type VerifyOptions, type VerifyResult, type VerifyStats, type MapLookup } from './verifier/index.js';
 export {
