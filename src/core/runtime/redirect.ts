@@ -34,6 +34,12 @@ const ACTION_MASK = 3n;
 export interface RedirectWords {
   target: number;
   flags: number;
+  /**
+   * optional: a u32 word that a unicast redirect through an entry with an egress program
+   * (`struct bpf_devmap_val` bpf_prog) sets to the program's id; the caller clears it before
+   * each run (the in-Wasm form leaves entries with programs to the JavaScript form)
+   */
+  egress?: number;
 }
 
 /** RedirectTarget is what a redirect left: ifindex (unicast) or devmap header (broadcast), and flags. */
@@ -80,6 +86,7 @@ export function redirectMap(rt: Runtime, m: bigint, key: bigint, flags: bigint, 
   }
   dv.setUint32(w.target, broadcast ? hdr : dv.getUint32(slot, true), true);
   dv.setUint32(w.flags, broadcast ? Number(flags & flagMask) : 0, true);
+  if (w.egress !== undefined && !broadcast) dv.setUint32(w.egress, dv.getUint32(slot + 4, true), true);
   return XDP_REDIRECT;
 }
 
@@ -168,6 +175,7 @@ export function buildRedirectMap(shared: boolean): Uint8Array {
   ld(H_VALUES); c.get(e).i32(1).op(Op.i32_sub).i32(3).op(Op.i32_shl, Op.i32_add).set(slot);
   c.end();
   c.get(slot).mem(Op.i32_load, 2, 0).tee(t).op(Op.i32_eqz, Op.br_if).u32(0);
+  c.get(slot).mem(Op.i32_load, 2, 4).op(Op.br_if).u32(0); // an egress program: the JavaScript form records it
   c.gget(gTarget).get(t).mem(Op.i32_store, 2, 0);
   c.gget(gFlags).i32(0).mem(Op.i32_store, 2, 0);
   c.i64(XDP_REDIRECT).op(Op.return);
