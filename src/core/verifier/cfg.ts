@@ -219,24 +219,35 @@ export function useDef(i: Insn): [number, number] {
 }
 
 function liveness(prog: Program, halves: Set<number>): Uint16Array {
-  const live = new Uint16Array(prog.length);
-  const ud = prog.map((i, pc) => (halves.has(pc) ? [0, 0] : useDef(i)));
-  let changed = true;
-  while (changed) {
-    changed = false;
-    for (let pc = prog.length - 1; pc >= 0; pc--) {
-      if (halves.has(pc)) continue;
-      let out = 0;
-      for (const n of successors(prog, pc)) {
-        // a called function's liveness does not flow back into the caller's registers
-        if (n < prog.length && !(funcTarget(prog[pc], pc) === n && n !== pc + 1)) out |= live[n];
-      }
-      const [use, def] = ud[pc];
-      const inn = (out & ~def) | use;
-      if (inn !== live[pc]) {
-        live[pc] = inn;
-        changed = true;
-      }
+  const n = prog.length;
+  const live = new Uint16Array(n);
+  const use = new Uint16Array(n), def = new Uint16Array(n);
+  const succ: number[][] = new Array(n);
+  const preds: number[][] = Array.from({ length: n }, () => []);
+  const work: number[] = [];
+  const queued = new Uint8Array(n);
+  for (let pc = 0; pc < n; pc++) {
+    if (halves.has(pc)) continue;
+    [use[pc], def[pc]] = useDef(prog[pc]);
+    // a called function's liveness does not flow back into the caller's registers
+    succ[pc] = successors(prog, pc).filter((t) => t < n && !(funcTarget(prog[pc], pc) === t && t !== pc + 1));
+    for (const t of succ[pc]) preds[t].push(pc);
+    work.push(pc);
+    queued[pc] = 1;
+  }
+  // a worklist (last instruction first) rather than sweeps: only what a change reaches is revisited
+  while (work.length) {
+    const pc = work.pop() as number;
+    queued[pc] = 0;
+    let out = 0;
+    for (const t of succ[pc]) out |= live[t];
+    const inn = (out & ~def[pc]) | use[pc];
+    if (inn === live[pc]) continue;
+    live[pc] = inn;
+    for (const q of preds[pc]) {
+      if (queued[q]) continue;
+      queued[q] = 1;
+      work.push(q);
     }
   }
   return live;
