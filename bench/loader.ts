@@ -2,21 +2,28 @@
  * Loader benchmark (`npm run bench:loader`): open + load of a clang-compiled object in tsbpf
  * (parse, relocate, create maps, verify, JIT to WebAssembly) against libbpf's
  * bpf_object__open_mem + bpf_object__load (which includes the kernel's verifier and JIT) for the
- * same object, in one run. tsbpf is measured with and without its verifier (`verify: false`).
- * The JIT caches compiled modules by program bytes, so loading the same object into a fresh
- * runtime again skips WebAssembly compilation. The main rows make every load miss that cache
- * (see Cold), as the kernel JITs every load; the "cache hit" row shows the repeat-load case.
- * V8 compiles Wasm functions lazily (on first call) by default; the main rows turn that off
+ * same object, in one run. tsbpf is measured with its verifier (and the verifier's share of
+ * each load, timed around the verifier hook), and without it (`verify: false`: programs then
+ * run checked, so their code is larger).
+ *
+ * Loads go into a runtime that exists before them, as libbpf's go into the running kernel: one
+ * runtime per pass and object (its creation, a 16 MiB WebAssembly.Memory, is reported apart).
+ * The JIT caches compiled modules by program bytes; a load into a runtime that already holds
+ * the object's earlier loads puts its maps at new addresses, so its relocated code is new and
+ * compiles, as the kernel JITs every load (the bench hashes the code and warns about
+ * repeats). The "cache hit" column loads into a new runtime each time instead, where the
+ * maps land where they did before and the compiled module is reused.
+ * V8 compiles Wasm functions lazily (on first call) by default; the main columns turn that off
  * (--no-wasm-lazy-compilation) so load includes compiling all the code, as the kernel's JIT does
- * at load, and one row shows V8's default, where the first run pays for compilation instead.
+ * at load, and one column shows V8's default, where the first run pays for compilation instead.
  *
  *   node dist/bench/loader.js [--runs N] [--passes P] [--json]
  *
- * Each pass times N open+load cycles of every object in each configuration (after a warm-up)
- * and runs the libbpf harness (bench/loader/libbpf_open_load.c, compiled with `cc ... -lbpf`)
- * for N cycles; passes interleave the two sides so machine noise hits both, and the figures are
- * medians. The libbpf column is skipped, with the reason, when the harness cannot be built or
- * bpf() is not allowed.
+ * Each pass times N open+load cycles of every object in each configuration (after a warm-up
+ * pass) and runs the libbpf harness (bench/loader/libbpf_open_load.c, compiled with
+ * `cc ... -lbpf`) for N cycles; passes interleave the two sides so machine noise hits both,
+ * and the figures are medians. The libbpf column is skipped, with the reason, when the harness
+ * cannot be built or bpf() is not allowed.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -28,6 +35,7 @@ import { Runtime } from '../src/core/runtime/runtime.js';
 import { median } from './measure.js';
 import type { Collection } from '../src/core/runtime/object-collection.js';
 import { encode } from '../src/core/isa/instruction.js';
+import { verifierHook, type VerifyHook } from '../src/core/runtime/object-prepare.js';
 import { mapCreate } from '../src/core/runtime/commands.js';
 import { BPF_MAP_TYPE_ARRAY } from '../src/core/maps/layout.js';
 
@@ -48,12 +56,18 @@ interface Row {
   open: number;
   /** open + load, verifier on, JIT compiling */
   load: number;
-  /** open + load, verify: false, JIT compiling */
+  /** the verifier's share of `load` */
+  verifier: number;
+  /** open + load minus the verifier's time, per cycle (the loader's and the JIT's part of `load`) */
+  loadLessVerifier: number;
+  /** open + load, verify: false (programs run checked: larger code), JIT compiling */
   loadNoVerify: number;
   /** open + load, verify: false, JIT compiling, V8 compiling Wasm functions lazily */
   loadLazy: number;
   /** open + load, verify: false, compiled module from the JIT's cache */
   loadCached: number;
+  /** new Runtime() (the address space; not part of any load figure) */
+  newRuntime: number;
   libbpfOpen?: number;
   libbpfLoad?: number;
   libbpfSkip?: string;
@@ -78,14 +92,15 @@ function parseArgs(argv: string[]): Args {
 }
 
 /**
- * Cold makes loads miss the JIT's cache without other cost: each cold load goes to a new
- * runtime (as the cached row's do) in which a different set of small spacer maps was created
- * first, so the object's maps sit at new addresses and its relocated code, the cache key, is
- * new. `seen` holds a hash of every cold load's code; `repeats` counts loads that were not new.
+ * Cold tracks that cold loads miss the JIT's cache: a cold load goes into a runtime shared by
+ * the pass's cold loads of one object (as libbpf's loads all go into the one kernel), whose
+ * earlier loads' maps still exist, so its maps sit at new addresses and its relocated code,
+ * the cache key, is new. `seen` holds a hash of every cold load's code; `repeats` counts
+ * loads that were not new.
  */
-interface Cold { n: number; seen: Set<string>; repeats: number }
+interface Cold { seen: Set<string>; repeats: number }
 
-const cold = (): Cold => ({ n: 0, seen: new Set(), repeats: 0 });
+const cold = (): Cold => ({ seen: new Set(), repeats: 0 });
 
 // codeHash hashes a collection's relocated code (two 32-bit FNV-1a variants).
 function codeHash(coll: Collection): string {
@@ -99,27 +114,32 @@ function codeHash(coll: Collection): string {
   return `${(a >>> 0).toString(16)}${(b >>> 0).toString(16)}`;
 }
 
-// runtimeFor shifts the addresses of the next maps: each tiny array map moves them by 192
-// bytes, a 4 KiB one by about 4 KiB, giving 336 distinct layouts with little garbage.
-function runtimeFor(c: Cold): Runtime {
-  const rt = new Runtime();
-  const n = c.n++;
-  const spacer = (valueSize: number) => mapCreate(rt, { mapType: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize, maxEntries: 1 });
-  for (let i = 0; i < n % 21; i++) spacer(8);
-  spacer(4096 * (1 + (Math.floor(n / 21) % 16)));
-  return rt;
+/** Cycle is one open+load: open ms, open+load ms, and the verifier's share of the load. */
+interface Cycle { open: number; load: number; verifier: number }
+
+/** timedVerifier is the default verifier hook, timed (its ms added to `acc.ms`). */
+function timedVerifier(acc: { ms: number }): VerifyHook {
+  const hook = verifierHook();
+  return (insns, prog, rt) => {
+    const t = performance.now();
+    try {
+      return hook(insns, prog, rt);
+    } finally {
+      acc.ms += performance.now() - t;
+    }
+  };
 }
 
 /**
- * tsbpfCycle opens and loads `bytes` into a new runtime and closes it; returns [open ms,
- * open+load ms]. With `c`, the load misses the JIT cache (see Cold).
+ * tsbpfCycle opens and loads `bytes` into `rt` and closes the collection. With `c`, the load
+ * must miss the JIT cache (see Cold).
  */
-function tsbpfCycle(bytes: Uint8Array, verify: boolean, c?: Cold): [number, number] {
-  const rt = c ? runtimeFor(c) : new Runtime();
+function tsbpfCycle(rt: Runtime, bytes: Uint8Array, verify: boolean, c?: Cold): Cycle {
+  const acc = { ms: 0 };
   const t0 = performance.now();
   const o = openObject(bytes);
   const t1 = performance.now();
-  const coll = loadObject(rt, o.spec, { btfBytes: o.btfBytes, ...(verify ? {} : { verify: false }) });
+  const coll = loadObject(rt, o.spec, { btfBytes: o.btfBytes, verify: verify ? timedVerifier(acc) : false });
   const t2 = performance.now();
   if (c) {
     const key = codeHash(coll);
@@ -127,7 +147,7 @@ function tsbpfCycle(bytes: Uint8Array, verify: boolean, c?: Cold): [number, numb
     c.seen.add(key);
   }
   coll.close();
-  return [t1 - t0, t2 - t0];
+  return { open: t1 - t0, load: t2 - t0, verifier: acc.ms };
 }
 
 /** lazyWasm switches V8's lazy Wasm compilation (applies to modules compiled afterwards). */
@@ -158,31 +178,64 @@ function libbpfRun(h: Harness, path: string, runs: number): [number, number] | s
   return [Number(m[2]) / 1e6, Number(m[1]) / 1e6];
 }
 
+/** Samples collects one object's per-cycle figures. */
+class Samples {
+  open: number[] = [];
+  load: number[] = [];
+  verifier: number[] = [];
+  lessVerifier: number[] = [];
+  noVerify: number[] = [];
+  lazy: number[] = [];
+  cached: number[] = [];
+  newRuntime: number[] = [];
+  lOpen: number[] = [];
+  lLoad: number[] = [];
+  skip = '';
+}
+
+/**
+ * pass runs one pass of `runs` cycles of each configuration for one object. Its cold loads
+ * share one runtime (creating it is timed on its own), in which a spacer map of `4 KiB * n`
+ * is created first, so that pass `n`'s loads land at addresses no other pass uses.
+ */
+function pass(bytes: Uint8Array, runs: number, s: Samples, c: Cold, n: number): void {
+  const t = performance.now();
+  const rt = new Runtime();
+  s.newRuntime.push(performance.now() - t);
+  mapCreate(rt, { mapType: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 4096 * (n + 1), maxEntries: 1 });
+  for (let i = 0; i < runs; i++) {
+    const v = tsbpfCycle(rt, bytes, true, c);
+    s.open.push(v.open);
+    s.load.push(v.load);
+    s.verifier.push(v.verifier);
+    s.lessVerifier.push(v.load - v.verifier);
+    s.noVerify.push(tsbpfCycle(rt, bytes, false, c).load);
+    lazyWasm(true);
+    s.lazy.push(tsbpfCycle(rt, bytes, false, c).load);
+    lazyWasm(false);
+    // a new runtime has the maps where the first load into one put them: the code is in the cache
+    s.cached.push(tsbpfCycle(new Runtime(), bytes, false).load);
+  }
+}
+
 function measure(args: Args): Row[] {
   const dir = mkdtempSync(join(tmpdir(), 'tsbpf-bench-loader-'));
   try {
     const harness = buildHarness(dir);
     const objs = OBJECTS.map((o) => ({ ...o, bytes: new Uint8Array(readFileSync(o.path)) }));
-    const s = objs.map(() => ({ open: [] as number[], load: [] as number[], noVerify: [] as number[], lazy: [] as number[], cached: [] as number[], lOpen: [] as number[], lLoad: [] as number[], skip: '' }));
-    // warm-up: V8 tiers up the parser, verifier and JIT code paths
-    for (const o of objs) for (let i = 0; i < 3; i++) { tsbpfCycle(o.bytes, true); tsbpfCycle(o.bytes, false); }
+    const s = objs.map(() => new Samples());
+    // warm-up: V8 tiers up the parser, verifier and JIT code paths (cold loads: codegen runs)
+    for (const o of objs) pass(o.bytes, 5, new Samples(), cold(), 0);
     const colds = objs.map(() => cold());
     for (let p = 0; p < args.passes; p++) {
       objs.forEach((o, k) => {
-        const kp = colds[k];
-        for (let i = 0; i < args.runs; i++) {
-          const [open, both] = tsbpfCycle(o.bytes, true, kp);
-          s[k].open.push(open);
-          s[k].load.push(both);
-          s[k].noVerify.push(tsbpfCycle(o.bytes, false, kp)[1]);
-          lazyWasm(true);
-          s[k].lazy.push(tsbpfCycle(o.bytes, false, kp)[1]);
-          lazyWasm(false);
-          s[k].cached.push(tsbpfCycle(o.bytes, false)[1]);
-        }
+        pass(o.bytes, args.runs, s[k], colds[k], p + 1);
         const l = libbpfRun(harness, o.path, args.runs);
         if (typeof l === 'string') s[k].skip = l;
-        else [s[k].lOpen, s[k].lLoad] = [[...s[k].lOpen, l[0]], [...s[k].lLoad, l[1]]];
+        else {
+          s[k].lOpen.push(l[0]);
+          s[k].lLoad.push(l[1]);
+        }
       });
     }
     return objs.map((o, k) => ({
@@ -191,9 +244,12 @@ function measure(args: Args): Row[] {
       insns: openObject(o.bytes).spec.programs.reduce((n, p) => n + p.insns.length, 0),
       open: median(s[k].open),
       load: median(s[k].load),
+      verifier: median(s[k].verifier),
+      loadLessVerifier: median(s[k].lessVerifier),
       loadNoVerify: median(s[k].noVerify),
       loadLazy: median(s[k].lazy),
       loadCached: median(s[k].cached),
+      newRuntime: median(s[k].newRuntime),
       ...(s[k].skip ? { libbpfSkip: s[k].skip } : { libbpfOpen: median(s[k].lOpen), libbpfLoad: median(s[k].lLoad) }),
     }));
   } finally {
@@ -203,15 +259,20 @@ function measure(args: Args): Row[] {
 
 const ms = (x: number | undefined): string => (x === undefined ? '-' : x < 1 ? x.toFixed(3) : x < 100 ? x.toFixed(2) : x.toFixed(0));
 
+const ratio = (x: number, y: number | undefined): string => (y ? `${(x / y).toFixed(2)}x` : '-');
+
 function format(rows: Row[], args: Args): string {
-  const head = ['object', 'insns', 'tsbpf open', 'tsbpf open+load', 'tsbpf open+load (verify: false)', 'tsbpf (verify: false, lazy Wasm)',
-    'tsbpf new runtime (verify: false, JIT cache hit)', 'libbpf open', 'libbpf open+load', 'tsbpf/libbpf', 'tsbpf/libbpf (verify: false)'];
-  const lines = rows.map((r) => [r.name, String(r.insns), ms(r.open), ms(r.load), ms(r.loadNoVerify), ms(r.loadLazy), ms(r.loadCached), ms(r.libbpfOpen), ms(r.libbpfLoad),
-    r.libbpfLoad ? `${(r.load / r.libbpfLoad).toFixed(2)}x` : '-', r.libbpfLoad ? `${(r.loadNoVerify / r.libbpfLoad).toFixed(2)}x` : '-']);
+  const head = ['object', 'insns', 'tsbpf open', 'tsbpf open+load', 'of which verifier', 'tsbpf open+load less verifier',
+    'tsbpf open+load (verify: false)', 'tsbpf (verify: false, lazy Wasm)', 'tsbpf repeat load (JIT cache hit, verify: false)',
+    'libbpf open', 'libbpf open+load', 'tsbpf/libbpf', 'tsbpf less verifier/libbpf', 'tsbpf/libbpf (verify: false)'];
+  const lines = rows.map((r) => [r.name, String(r.insns), ms(r.open), ms(r.load), ms(r.verifier), ms(r.loadLessVerifier), ms(r.loadNoVerify),
+    ms(r.loadLazy), ms(r.loadCached), ms(r.libbpfOpen), ms(r.libbpfLoad),
+    ratio(r.load, r.libbpfLoad), ratio(r.loadLessVerifier, r.libbpfLoad), ratio(r.loadNoVerify, r.libbpfLoad)]);
   const warn = rows.filter((r) => r.coldRepeats).map((r) => `warning: ${r.coldRepeats} cold loads of ${r.name} repeated earlier code (JIT cache hits)\n`).join('');
   const skips = warn + rows.filter((r) => r.libbpfSkip).map((r) => `libbpf skipped for ${r.name}: ${r.libbpfSkip}\n`).join('');
+  const rts = `new Runtime() (not in any column): ${rows.map((r) => ms(r.newRuntime)).join(' / ')} ms\n`;
   return `Loader: open + load, median ms of ${args.passes} passes x ${args.runs} runs (libbpf: median of per-pass medians)\n\n` +
-    `| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|\n${lines.map((l) => `| ${l.join(' | ')} |`).join('\n')}\n${skips}`;
+    `| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|\n${lines.map((l) => `| ${l.join(' | ')} |`).join('\n')}\n${rts}${skips}`;
 }
 
 const args = parseArgs(process.argv.slice(2));
