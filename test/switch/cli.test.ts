@@ -111,5 +111,7 @@ test('switch --workers 2: generator port and sink, per-worker counts, map object
   assert.ok(j.perWorker.every((n: number) => n > 0));
   assert.equal(j.ports[0].rx_packets, j.perWorker[0] + j.perWorker[1]);
   assert.equal(j.ports[0].act_redirect, j.ports[0].rx_packets);
-  await assert.rejects(switchCommand(['--workers', '2', '--port', 'mem'], io()), /gen=FLOWS first/);
+  await assert.rejects(switchCommand(['--workers', '0', '--port', 'mem'], io()), /--workers must be 1 to 16/);
+  await assert.rejects(switchCommand(['--workers', '2', '--port', 'mem', '--capture', '0:udp:/dev/null'], io()), /--capture .*--workers/);
+  await assert.rejects(switchCommand(['--workers', '2', '--port', 'in=/dev/null', '--port', 'mem'], io()), /cannot be mixed/);
 });

@@ -270,8 +270,9 @@ async function controlCommand(sub: string, argv: string[], io: CliIo): Promise<n
  * what they transmit ('io' mode). --control works in both.
  */
 async function runWorkers(ports: PortArg[], a: { workers?: string; duration?: string; prog?: string; section?: string; name?: string;
-  kind?: string; unchecked?: boolean; dataplane?: string; json?: boolean; control?: string }, io: CliIo): Promise<number> {
+  kind?: string; unchecked?: boolean; dataplane?: string; json?: boolean; control?: string; capture?: string[] }, io: CliIo): Promise<number> {
   const workers = Number(a.workers);
+  if (a.capture?.length) throw new BpfError('EINVAL', '--capture is not supported with --workers (the workers own the frames)');
   const genOnly = ports[0]?.gen !== undefined && ports.slice(1).every((p) => p.mem || Object.keys(p).length === 0);
   const pcap = ports.some((p) => p.input || p.output);
   if (pcap && (a.control || ports.some(isLive))) throw new BpfError('EINVAL', 'pcap ports (in=/out=) cannot be mixed with live ports or --control');

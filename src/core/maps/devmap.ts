@@ -228,21 +228,22 @@ export const devmapHashOps: ExtMapOps = {
 
 /** devTargets lists the ifindexes of a device map's entries (in iteration order), for broadcasts. */
 export function devTargets(space: AddressSpace, hdr: number): number[] {
-  const out: number[] = [];
+  return devEntries(space, hdr).map((e) => e.ifindex);
+}
+
+/** devEntries lists a device map's entries {ifindex, egress program id} in iteration order. */
+export function devEntries(space: AddressSpace, hdr: number): DevVal[] {
+  const out: DevVal[] = [];
+  const entry = (s: number) => out.push({ ifindex: u32At(space, s), prog: u32At(space, s + 4) });
   const n = u32At(space, hdr + H_MAX_ENTRIES);
   if (u32At(space, hdr + 4) === DEVMAP_HASH) {
     const nb = u32At(space, hdr + H_NBUCKETS), buckets = u32At(space, hdr + H_BUCKETS);
     for (let b = 0; b < nb; b++) {
-      for (let e = u32At(space, buckets + b * 4); e !== 0; e = u32At(space, linkAddr(space, hdr, e))) {
-        out.push(u32At(space, slotOf(space, hdr, e - 1)));
-      }
+      for (let e = u32At(space, buckets + b * 4); e !== 0; e = u32At(space, linkAddr(space, hdr, e))) entry(slotOf(space, hdr, e - 1));
     }
     return out;
   }
-  for (let i = 0; i < n; i++) {
-    const ifindex = u32At(space, slotOf(space, hdr, i));
-    if (ifindex !== 0) out.push(ifindex);
-  }
+  for (let i = 0; i < n; i++) if (u32At(space, slotOf(space, hdr, i)) !== 0) entry(slotOf(space, hdr, i));
   return out;
 }
 

@@ -4,9 +4,11 @@
  * (broadcast, aborts, bad verdicts: the rare cases).
  */
 import { XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_REDIRECT, XDP_TX } from '../../core/vm/xdp.js';
-import { BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS, CTR, PROG_VALE, SW_REDIRECT, SW_REDIRECT_FLAGS, VALE_BPF_BROADCAST, VALE_BPF_DROP } from './layout.js';
+import { BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS, CTR, PROG_VALE, SW_EGRESS, SW_REDIRECT, SW_REDIRECT_FLAGS, VALE_BPF_BROADCAST,
+  VALE_BPF_DROP } from './layout.js';
 import type { SwitchPort } from './port.js';
-import { devTargets } from '../../core/maps/devmap.js';
+import { devEntries } from '../../core/maps/devmap.js';
+import { runEgress } from './egress.js';
 import type { Switch } from './switch.js';
 
 /** TraceEvent records an exceptional frame: an abort, a fault, a bad verdict or target. */
@@ -25,6 +27,22 @@ export interface TraceEvent {
 export function drop(sw: Switch, port: SwitchPort, addr: number, c: number): void {
   port.count(c);
   sw.pool.free(addr);
+}
+
+/** FloodTarget is a port a broadcast reaches and its devmap entry's egress program id (0: none). */
+export interface FloodTarget {
+  port: SwitchPort;
+  prog: number;
+}
+
+/**
+ * egressOutput runs devmap egress program `prog` (if any) on a frame from `ingress`, then
+ * queues what it passes on `out`.
+ */
+function egressOutput(sw: Switch, ingress: SwitchPort, out: SwitchPort, addr: number, len: number, prog: number): void {
+  if (prog === 0) return output(sw, out, addr, len);
+  const f = runEgress(sw, ingress, out, addr, len, prog);
+  if (f) output(sw, out, f.data, f.len);
 }
 
 /** output queues a frame on `port`'s TX ring (a counted ring_full drop when it is full). */
@@ -73,7 +91,7 @@ function redirect(sw: Switch, port: SwitchPort, addr: number, len: number): void
     sw.traceEvent({ port: port.index, reason: 'no_port', r0: ifindex });
     return drop(sw, port, addr, CTR.drop_no_port);
   }
-  output(sw, sw.ports[out], addr, len);
+  egressOutput(sw, port, sw.ports[out], addr, len, sw.views.u32[(sw.state + SW_EGRESS) >>> 2]);
 }
 
 function dispatchVale(sw: Switch, port: SwitchPort, addr: number, len: number, r0: number): void {
@@ -113,22 +131,24 @@ export function broadcast(sw: Switch, port: SwitchPort, addr: number, len: numbe
  * floodTargets lists the ports a broadcast from `port` reaches: all ports, or those of devmap
  * `devmap` (a header address; 0: none), with or without the ingress port.
  */
-export function floodTargets(sw: Switch, port: SwitchPort, includeIngress: boolean, devmap: number): SwitchPort[] {
-  const only = devmap !== 0 ? new Set(devTargets(sw.space, devmap)) : null;
-  return sw.ports.filter((p) => (includeIngress || p !== port) && (only === null || only.has(p.ifindex)));
+export function floodTargets(sw: Switch, port: SwitchPort, includeIngress: boolean, devmap: number): FloodTarget[] {
+  const only = devmap !== 0 ? new Map(devEntries(sw.space, devmap).map((e) => [e.ifindex, e.prog])) : null;
+  return sw.ports.filter((p) => (includeIngress || p !== port) && (only === null || only.has(p.ifindex)))
+    .map((p) => ({ port: p, prog: only?.get(p.ifindex) ?? 0 }));
 }
 
-/** flood sends copies to `outs` (the last gets the original frame). */
-function flood(sw: Switch, port: SwitchPort, addr: number, len: number, outs: SwitchPort[]): void {
+/** flood sends copies to `outs` (the last gets the original frame), each through its egress program. */
+function flood(sw: Switch, port: SwitchPort, addr: number, len: number, outs: FloodTarget[]): void {
   if (outs.length === 0) return drop(sw, port, addr, CTR.drop_hairpin);
   for (let k = 0; k < outs.length - 1; k++) {
     const copy = sw.pool.alloc();
     if (copy === 0) {
-      outs[k].count(CTR.drop_no_frame);
+      outs[k].port.count(CTR.drop_no_frame);
       continue;
     }
     sw.views.refresh().u8.copyWithin(copy, addr, addr + len);
-    output(sw, outs[k], copy, len);
+    egressOutput(sw, port, outs[k].port, copy, len, outs[k].prog);
   }
-  output(sw, outs[outs.length - 1], addr, len);
+  const last = outs[outs.length - 1];
+  egressOutput(sw, port, last.port, addr, len, last.prog);
 }

@@ -4,7 +4,7 @@
  * A fault (E_MEM, E_BUDGET ...) drops that frame with reason "fault"; the batch goes on.
  */
 import { isBpfError } from '../../core/errors.js';
-import { CTR, SW_REDIRECT, SW_REDIRECT_FLAGS } from './layout.js';
+import { CTR, SW_EGRESS, SW_REDIRECT, SW_REDIRECT_FLAGS } from './layout.js';
 import { dispatch, drop } from './dispatch.js';
 import type { SwitchPort } from './port.js';
 import type { Switch } from './switch.js';
@@ -31,6 +31,7 @@ export function runFrame(sw: Switch, port: SwitchPort, addr: number, len: number
   port.count(CTR.rx_bytes, len);
   fc.set(u32, sw.kind, addr, len, port.index, port.ifindex);
   u32[(sw.state + SW_REDIRECT) >>> 2] = 0;
+  u32[(sw.state + SW_EGRESS) >>> 2] = 0;
   let r0: number;
   try {
     r0 = Number(sw.loaded!.run(fc.opts).r0 & 0xffffffffn);
@@ -39,7 +40,7 @@ export function runFrame(sw: Switch, port: SwitchPort, addr: number, len: number
   }
   u32 = sw.views.refresh().u32;
   finishFrame(sw, port, addr, fc.dataOf(u32), fc.endOf(u32, sw.kind), r0, u32[(sw.state + SW_REDIRECT) >>> 2],
-    u32[(sw.state + SW_REDIRECT_FLAGS) >>> 2]);
+    u32[(sw.state + SW_REDIRECT_FLAGS) >>> 2], u32[(sw.state + SW_EGRESS) >>> 2]);
 }
 
 /**
@@ -47,13 +48,14 @@ export function runFrame(sw: Switch, port: SwitchPort, addr: number, len: number
  * buffer of `addr`) and dispatches verdict `r0` with redirect target `target` and `flags`.
  */
 export function finishFrame(sw: Switch, port: SwitchPort, addr: number, data: number, end: number, r0: number, target: number,
-  flags: number): void {
+  flags: number, egress = 0): void {
   if (!sameFrame(sw, addr, data, end)) {
     sw.traceEvent({ port: port.index, reason: 'bad_frame', r0 });
     return drop(sw, port, addr, CTR.drop_bad_frame);
   }
   sw.views.u32[(sw.state + SW_REDIRECT) >>> 2] = target;
   sw.views.u32[(sw.state + SW_REDIRECT_FLAGS) >>> 2] = flags;
+  sw.views.u32[(sw.state + SW_EGRESS) >>> 2] = egress;
   dispatch(sw, port, data, end - data, r0);
 }
 

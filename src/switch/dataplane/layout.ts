@@ -35,17 +35,27 @@ export const POOL_HDR = 16;
  *   +24 port table address         +28 program kind (0 XDP, 1 VALE-BPF)
  *   +32 cursor: index in the batch of the frame being processed (for resuming after a fault)
  *   +36 punt count                 +40 punt array address (entries of PUNT_SIZE bytes)
+ *   +44 flood table address (FLOOD_*)
+ *   +48 egress program id of a unicast devmap redirect (set by bpf_redirect_map, 0 = none)
  */
 export const SW_NPORTS = 0, SW_REDIRECT = 4, SW_REDIRECT_FLAGS = 8, SW_CTX = 12, SW_POOL = 16, SW_IFTABLE = 20,
-  SW_PORTS = 24, SW_KIND = 28, SW_CURSOR = 32, SW_NPUNT = 36, SW_PUNTS = 40;
+  SW_PORTS = 24, SW_KIND = 28, SW_CURSOR = 32, SW_NPUNT = 36, SW_PUNTS = 40, SW_FLOOD = 44, SW_EGRESS = 48;
+
+/**
+ * Flood table (for broadcasts inside the Wasm loop): +0 the devmap header address it describes
+ * (0: none; a broadcast through another devmap is punted), then one byte per port: 1 if the
+ * port's ifindex is in that devmap. Refreshed by JavaScript once per step.
+ */
+export const FLOOD_DEVMAP = 0, FLOOD_MEMBERS = 4;
 /** SW_SIZE is the size of the state block. */
 export const SW_SIZE = 64;
 
 /**
  * Punt entry (a frame the Wasm fast path leaves to JavaScript): frame address as received,
- * data and data_end as the program left them, r0 low 32 bits, redirect target and flags.
+ * data and data_end as the program left them, r0 low 32 bits, redirect target, flags and
+ * egress program id.
  */
-export const PUNT_ADDR = 0, PUNT_DATA = 4, PUNT_END = 8, PUNT_R0 = 12, PUNT_TARGET = 16, PUNT_FLAGS = 20;
+export const PUNT_ADDR = 0, PUNT_DATA = 4, PUNT_END = 8, PUNT_R0 = 12, PUNT_TARGET = 16, PUNT_FLAGS = 20, PUNT_EGRESS = 24;
 /** BPF_F_BROADCAST and BPF_F_EXCLUDE_INGRESS are bpf_redirect_map's flags (linux/bpf.h). */
 export const BPF_F_BROADCAST = 1 << 3, BPF_F_EXCLUDE_INGRESS = 1 << 4;
 /** PUNT_SIZE is the size of a punt entry. */

@@ -16,8 +16,9 @@ import { registerSwitchHelpers } from './helpers.js';
 import { registerAdjustHelpers } from './adjust.js';
 import {
   CTR, DEFAULT_FRAME_SIZE, ETH_HLEN, MAX_IFINDEX, PROG_VALE, PROG_XDP, PUNT_SIZE, SW_CTX, SW_IFTABLE, SW_KIND,
-  SW_NPORTS, SW_POOL, SW_PORTS, SW_PUNTS, SW_REDIRECT, SW_REDIRECT_FLAGS, SW_SIZE,
+  SW_NPORTS, SW_POOL, SW_PORTS, SW_PUNTS, SW_REDIRECT, SW_REDIRECT_FLAGS, SW_SIZE, SW_FLOOD, FLOOD_DEVMAP, FLOOD_MEMBERS, SW_EGRESS,
 } from './layout.js';
+import { devEntries } from '../../core/maps/devmap.js';
 import type { Runtime } from '../../core/runtime/runtime.js';
 import { registerRedirectMap } from '../../core/runtime/redirect.js';
 import { FramePool } from './pool.js';
@@ -30,7 +31,7 @@ export interface CaptureSink {
 }
 import { processBatchJs } from './js-loop.js';
 import { WasmDataplane } from './wasm-loop.js';
-import { floodTargets, type TraceEvent } from './dispatch.js';
+import { floodTargets, type FloodTarget, type TraceEvent } from './dispatch.js';
 
 /** PortSpec names a port and its ifindex (default: index + 1). */
 export interface PortSpec {
@@ -123,7 +124,10 @@ export class Switch {
     this.tailroom = opts.tailroom ?? 0;
     registerSwitchHelpers(helpers, this);
     registerAdjustHelpers(helpers, this);
-    if (opts.runtime) registerRedirectMap(opts.runtime, { target: this.state + SW_REDIRECT, flags: this.state + SW_REDIRECT_FLAGS }, helpers);
+    if (opts.runtime) {
+      registerRedirectMap(opts.runtime, { target: this.state + SW_REDIRECT, flags: this.state + SW_REDIRECT_FLAGS, egress: this.state + SW_EGRESS },
+        helpers);
+    }
     this.writeState();
   }
 
@@ -149,6 +153,43 @@ export class Switch {
     dv.setUint32(this.state + SW_CTX, this.frame.md, true);
     dv.setUint32(this.state + SW_POOL, this.pool.addr, true);
     dv.setUint32(this.state + SW_PUNTS, this.space.alloc(PUNT_SIZE * this.batch, 16), true);
+    dv.setUint32(this.state + SW_FLOOD, this.space.alloc(FLOOD_MEMBERS + this.ports.length, 16), true);
+  }
+
+  /** flood is the address of the flood table (see layout.ts FLOOD_*). */
+  get flood(): number {
+    return this.views.dv.getUint32(this.state + SW_FLOOD, true);
+  }
+
+  /**
+   * describeFlood makes the flood table describe `devmap` (a header address): one byte per port,
+   * 1 if its ifindex is in the devmap. The Wasm loop then floods broadcasts through that devmap
+   * itself; the first broadcast through another devmap is punted and switches the table.
+   */
+  private describeFlood(devmap: number): void {
+    const entries = devEntries(this.space, devmap);
+    const members = new Set(entries.map((e) => e.ifindex));
+    const u8 = this.views.refresh().u8, t = this.flood;
+    for (const p of this.ports) u8[t + FLOOD_MEMBERS + p.index] = members.has(p.ifindex) ? 1 : 0;
+    // entries with egress programs: every broadcast through this devmap goes to JavaScript
+    this.views.dv.setUint32(t + FLOOD_DEVMAP, entries.some((e) => e.prog !== 0) ? 0 : devmap, true);
+  }
+
+  private egressCache = new Map<number, LoadedProgram>();
+
+  /**
+   * egressProgram returns the devmap egress program with id `id`, loaded on the switch's
+   * context (once), or null when the runtime has no such program.
+   */
+  egressProgram(id: number): LoadedProgram | null {
+    let p = this.egressCache.get(id);
+    if (!p) {
+      const info = this.opts.runtime?.progs.id(id);
+      if (!info) return null;
+      p = this.opts.engine.load(info.insns, this.ctx, { checked: this.checked });
+      this.egressCache.set(id, p);
+    }
+    return p;
   }
 
   /** attach loads `prog` and makes it the switch's program (replacing any other between batches). */
@@ -200,18 +241,19 @@ export class Switch {
     return port;
   }
 
-  private floodCache = new Map<string, SwitchPort[]>();
+  private floodCache = new Map<string, FloodTarget[]>();
 
   /**
    * floodPorts returns the ports a broadcast from `port` reaches (see floodTargets), cached for
    * one step: a devmap changed by the control plane is seen from the next step on.
    */
-  floodPorts(port: SwitchPort, includeIngress: boolean, devmap: number): SwitchPort[] {
+  floodPorts(port: SwitchPort, includeIngress: boolean, devmap: number): FloodTarget[] {
     const key = `${port.index}:${includeIngress ? 1 : 0}:${devmap}`;
     let outs = this.floodCache.get(key);
     if (!outs) {
       outs = floodTargets(this, port, includeIngress, devmap);
       this.floodCache.set(key, outs);
+      if (devmap !== 0) this.describeFlood(devmap);
     }
     return outs;
   }
@@ -227,6 +269,9 @@ export class Switch {
   step(): number {
     if (!this.loaded) throw new BpfError('EINVAL', 'no program attached to the switch');
     if (this.floodCache.size) this.floodCache.clear();
+    // a devmap changed by the control plane is seen from the next step on, in Wasm too
+    const fl = this.views.dv.getUint32(this.flood + FLOOD_DEVMAP, true);
+    if (fl !== 0) this.describeFlood(fl);
     let n = 0;
     const wasm = this.wasm;
     for (const port of this.ports) {
@@ -304,6 +349,7 @@ export class Switch {
       v.u8.set(bytes, addr);
       this.frame.set(v.u32, this.kind, addr, bytes.length, port.index, port.ifindex);
       v.u32[(this.state + SW_REDIRECT) >>> 2] = 0;
+      v.u32[(this.state + SW_EGRESS) >>> 2] = 0;
       const r0 = Number(this.loaded.run(this.frame.opts).r0 & 0xffffffffn);
       const u32 = this.views.refresh().u32;
       const data = this.frame.dataOf(u32), end = this.frame.endOf(u32, this.kind), meta = this.frame.metaOf(u32, this.kind);

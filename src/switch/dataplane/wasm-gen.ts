@@ -16,7 +16,9 @@ import {
   CTR, MAX_IFINDEX, POOL_HDR, POOL_TOP, PORT_COUNTERS, PORT_HOST, PORT_IFINDEX, PORT_RX, PORT_SIZE, PORT_TX, PROG_VALE,
   PUNT_ADDR, PUNT_DATA, PUNT_END, PUNT_FLAGS, PUNT_R0, PUNT_SIZE, PUNT_TARGET, SW_REDIRECT_FLAGS, RING_HDR, RING_HEAD, RING_MASK, RING_TAIL,
   SW_CURSOR, SW_NPUNT, SW_REDIRECT, VALE_BPF_DROP, VALE_MD_DATA_END, VALE_MD_INGRESS_PORT, VALE_MD_RING_NR,
+  BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS, SW_EGRESS, PUNT_EGRESS, FLOOD_DEVMAP, FLOOD_MEMBERS, VALE_BPF_BROADCAST, XDP_PACKET_HEADROOM,
 } from './layout.js';
+import { memoryCopy } from './gen-wasm.js';
 
 /** DataplaneLayout is every address and mode the generated code bakes in. */
 export interface DataplaneLayout {
@@ -31,6 +33,8 @@ export interface DataplaneLayout {
   iftable: number;
   ports: number;
   punts: number;
+  /** flood table (FLOOD_*): broadcasts through its devmap, and VALE-BPF broadcasts, are flooded in Wasm */
+  flood: number;
   /** JIT control block (packet for LD_ABS, region table and fast-path regions for checked mode) */
   cb: number;
   /** checked mode: move the packet region (table entry 1 and the fast-path slots) to each frame */
@@ -81,6 +85,8 @@ class Gen {
   readonly slot: number; readonly addr: number; readonly len: number; readonly v: number; readonly data: number;
   readonly end: number; readonly fstart: number; readonly q: number; readonly ring: number; readonly tail: number;
   readonly ctr: number; readonly act: number; readonly t: number; readonly ifindex: number;
+  // flooding: port cursor, last target, frame being sent, broadcast flags
+  readonly fp: number; readonly flast: number; readonly fdesc: number; readonly fflags: number;
 
   constructor(readonly L: DataplaneLayout, readonly prog: number) {
     const c = this.c;
@@ -88,6 +94,7 @@ class Gen {
     this.rec = l(); this.rx = l(); this.head = l(); this.mask = l(); this.k = l(); this.slot = l(); this.addr = l();
     this.len = l(); this.v = l(); this.data = l(); this.end = l(); this.fstart = l(); this.q = l(); this.ring = l();
     this.tail = l(); this.ctr = l(); this.act = l(); this.t = l(); this.ifindex = l();
+    this.fp = l(); this.flast = l(); this.fdesc = l(); this.fflags = l();
   }
 
   /** ld / st: 32-bit access at a constant address plus the local `base` (or at the constant alone). */
@@ -179,6 +186,7 @@ class Gen {
       st(L.md + 20, () => c.i32(0));
     }
     st(L.state + SW_REDIRECT, () => c.i32(0));
+    if (L.kind !== PROG_VALE) st(L.state + SW_EGRESS, () => c.i32(0));
     st(L.cb + CB_PKT_START, addr);
     st(L.cb + CB_PKT_LEN, () => c.get(this.len));
     if (L.checked) this.movePacketRegion();
@@ -259,8 +267,17 @@ class Gen {
   /** redirectTarget sets q to the port record of the redirect ifindex, or punts (from inside two ifs). */
   private redirectTarget(): void {
     const { c, L } = this;
-    // a flags word (bpf_redirect_map broadcast) is the dispatcher's business
-    this.ld(null, L.state + SW_REDIRECT_FLAGS).op(Op.br_if).u32(2);
+    // bpf_redirect_map broadcast through the flood table's devmap: flooded here (labels inside
+    // the new if: 0 it, 1 is(4), 2 is(3), 3 $punt, 4 $next); other flags: the dispatcher's
+    this.ld(null, L.state + SW_REDIRECT_FLAGS).tee(this.fflags).i32(BPF_F_BROADCAST).op(Op.i32_and).if();
+    this.ld(null, L.state + SW_REDIRECT).tee(this.t);
+    this.ld(null, L.flood + FLOOD_DEVMAP).op(Op.i32_ne).get(this.t).op(Op.i32_eqz, Op.i32_or, Op.br_if).u32(3);
+    this.inc(this.ctr, CTR.act_redirect);
+    c.get(this.fflags).i32(BPF_F_EXCLUDE_INGRESS).op(Op.i32_and).set(this.fflags);
+    this.flood(true, 4);
+    c.end();
+    c.get(this.fflags).op(Op.br_if).u32(2);
+    this.ld(null, L.state + SW_EGRESS).op(Op.br_if).u32(2); // a devmap egress program runs in JavaScript
     this.ld(null, L.state + SW_REDIRECT).set(this.t);
     c.get(this.t).i32(1).op(Op.i32_sub).i32(MAX_IFINDEX - 1).op(Op.i32_ge_u, Op.br_if).u32(2);
     c.get(this.t).i32(2).op(Op.i32_shl).mem(Op.i32_load, 2, L.iftable).tee(this.t).op(Op.i32_eqz, Op.br_if).u32(2);
@@ -272,7 +289,12 @@ class Gen {
     c.get(this.v).i32(VALE_BPF_DROP).op(Op.i32_eq).if();
     this.dropFrame();
     c.br(2).end();
-    // unicast to another existing port; broadcast, hairpin, missing ports: punt
+    c.get(this.v).i32(VALE_BPF_BROADCAST).op(Op.i32_eq).if(); // labels: 0 it, 1 $punt, 2 $next
+    this.inc(this.ctr, CTR.act_broadcast);
+    c.i32(1).set(this.fflags);
+    this.flood(false, 2);
+    c.end();
+    // unicast to another existing port; hairpin, missing ports: punt
     c.get(this.v).i32(L.nports).op(Op.i32_ge_u, Op.br_if).u32(0);
     c.get(this.v).get(this.port).op(Op.i32_eq, Op.br_if).u32(0);
     c.i32(L.ports).get(this.v).i32(PORT_SIZE).op(Op.i32_mul, Op.i32_add).set(this.q);
@@ -303,25 +325,123 @@ class Gen {
     this.ringIndex(this.ring, RING_HEAD);
     c.op(Op.i32_sub);
     this.ld(this.ring, RING_MASK).op(Op.i32_gt_u, Op.br_if).u32(puntDepth);
-    c.get(this.ring).get(this.tail).get(this.ring).mem(Op.i32_load, 2, RING_MASK).op(Op.i32_and).i32(3).op(Op.i32_shl, Op.i32_add)
-      .set(this.slot);
-    c.get(this.slot).get(this.data).mem(Op.i32_store, 2, RING_HDR);
-    c.get(this.slot).get(this.end).get(this.data).op(Op.i32_sub).mem(Op.i32_store, 2, RING_HDR + 4);
-    c.get(this.ring).get(this.tail).i32(1).op(Op.i32_add);
-    if (L.shared) c.atomic(Atomic.i32_store, 2, RING_TAIL);
-    else c.mem(Op.i32_store, 2, RING_TAIL);
+    this.enqueue(this.data);
   }
 
   /** dropFrame counts a program drop and returns the frame to the pool. */
   private dropFrame(): void {
-    const { c, L } = this;
     this.inc(this.ctr, CTR.act_drop);
     this.inc(this.ctr, CTR.drop_program);
+    this.freeFrame(this.addr);
+  }
+
+  /** freeFrame returns the frame containing the address in local `a` to the pool (clobbers t). */
+  private freeFrame(a: number): void {
+    const { c, L } = this;
     this.ld(null, L.pool + POOL_TOP).set(this.t);
     c.get(this.t).i32(2).op(Op.i32_shl);
-    c.get(this.addr).i32(L.poolBase).op(Op.i32_sub).i32(L.frameShift).op(Op.i32_shr_u);
+    c.get(a).i32(L.poolBase).op(Op.i32_sub).i32(L.frameShift).op(Op.i32_shr_u);
     c.mem(Op.i32_store, 2, L.pool + POOL_HDR);
     c.i32(0).get(this.t).i32(1).op(Op.i32_add).mem(Op.i32_store, 2, L.pool + POOL_TOP);
+  }
+
+  /**
+   * flood sends the frame [data, end) to every target port, as the dispatcher's flood does: a
+   * copy (a pool frame filled by memory.copy) to each but the last, the original to the last;
+   * none: a hairpin drop. Targets: ports in the flood table's devmap (`devmap`) or every port,
+   * minus the ingress port when local fflags is non-zero. Ends with br `after` (the label
+   * depth outside the flood's own block).
+   */
+  private flood(devmap: boolean, after: number): void {
+    const { c } = this;
+    c.block(); // $f
+    c.i32(-1).set(this.flast);
+    this.eachTarget(devmap, () => c.get(this.fp).set(this.flast), false);
+    c.get(this.flast).i32(0).op(Op.i32_lt_s).if();
+    this.inc(this.ctr, CTR.drop_hairpin);
+    this.freeFrame(this.addr);
+    c.br(1).end();
+    this.eachTarget(devmap, () => this.floodCopy(), true);
+    c.get(this.flast).set(this.fp);
+    this.portOf(this.fp);
+    c.get(this.data).set(this.fdesc);
+    this.sendOrDrop();
+    c.end();
+    c.br(after);
+  }
+
+  /** eachTarget runs `body` for every target port fp (below flast when `beforeLast`). */
+  private eachTarget(devmap: boolean, body: () => void, beforeLast: boolean): void {
+    const { c, L } = this;
+    c.i32(0).set(this.fp);
+    c.block().loop();
+    c.get(this.fp);
+    if (beforeLast) c.get(this.flast);
+    else c.i32(L.nports);
+    c.op(Op.i32_ge_u, Op.br_if).u32(1);
+    // target: (in the devmap) and (not the ingress port, or the ingress port is included)
+    c.get(this.fp).get(this.port).op(Op.i32_ne).get(this.fflags).op(Op.i32_eqz, Op.i32_or);
+    if (devmap) c.get(this.fp).mem(Op.i32_load8_u, 0, L.flood + FLOOD_MEMBERS).op(Op.i32_and);
+    c.if();
+    body();
+    c.end();
+    c.get(this.fp).i32(1).op(Op.i32_add).set(this.fp);
+    c.br(0).end().end();
+  }
+
+  /** portOf sets q to the record of the port in local `p`. */
+  private portOf(p: number): void {
+    this.c.i32(this.L.ports).get(p).i32(PORT_SIZE).op(Op.i32_mul, Op.i32_add).set(this.q);
+  }
+
+  /** floodCopy sends a copy of the frame to port fp (no free frame: a no_frame drop there). */
+  private floodCopy(): void {
+    const { c, L } = this;
+    this.portOf(this.fp);
+    this.ld(null, L.pool + POOL_TOP).tee(this.t).op(Op.i32_eqz).if();
+    this.ld(this.q, PORT_COUNTERS).set(this.t);
+    this.inc(this.t, CTR.drop_no_frame);
+    c.else();
+    c.i32(0).get(this.t).i32(1).op(Op.i32_sub).tee(this.t).mem(Op.i32_store, 2, L.pool + POOL_TOP);
+    c.get(this.t).i32(2).op(Op.i32_shl).mem(Op.i32_load, 2, L.pool + POOL_HDR).i32(L.frameShift).op(Op.i32_shl)
+      .i32(L.poolBase + XDP_PACKET_HEADROOM).op(Op.i32_add).set(this.fdesc);
+    c.get(this.fdesc).get(this.data).get(this.end).get(this.data).op(Op.i32_sub);
+    memoryCopy(c);
+    this.sendOrDrop();
+    c.end();
+  }
+
+  /** sendOrDrop queues frame fdesc (end - data bytes) on q's TX ring, or frees it with a ring_full drop there. */
+  private sendOrDrop(): void {
+    const c = this.c;
+    this.ld(this.q, PORT_TX).set(this.ring);
+    this.ringIndex(this.ring, RING_TAIL);
+    c.set(this.tail);
+    c.get(this.tail);
+    this.ringIndex(this.ring, RING_HEAD);
+    c.op(Op.i32_sub);
+    this.ld(this.ring, RING_MASK).op(Op.i32_gt_u).if();
+    this.ld(this.q, PORT_COUNTERS).set(this.t);
+    this.inc(this.t, CTR.drop_ring_full);
+    this.freeFrame(this.fdesc);
+    c.else();
+    this.enqueue(this.fdesc);
+    this.ld(this.q, PORT_COUNTERS).set(this.t);
+    this.inc(this.t, CTR.tx_packets);
+    this.count(this.t, CTR.tx_bytes, () => c.get(this.end).get(this.data).op(Op.i32_sub, Op.i64_extend_i32_u));
+    c.end();
+  }
+
+  /** enqueue writes {local a, end - data} at ring's tail slot and publishes tail + 1. */
+  private enqueue(a: number): void {
+    const { c, L } = this;
+    c.get(this.ring).get(this.tail).get(this.ring).mem(Op.i32_load, 2, RING_MASK).op(Op.i32_and).i32(3).op(Op.i32_shl, Op.i32_add)
+      .set(this.slot);
+    c.get(this.slot).get(a).mem(Op.i32_store, 2, RING_HDR);
+    c.get(this.slot).get(this.end).get(this.data).op(Op.i32_sub).mem(Op.i32_store, 2, RING_HDR + 4);
+    c.get(this.ring).get(this.tail).i32(1).op(Op.i32_add);
+    if (L.shared) c.atomic(Atomic.i32_store, 2, RING_TAIL);
+    else c.mem(Op.i32_store, 2, RING_TAIL);
   }
 
   /** punt records the frame for the JavaScript dispatcher. */
@@ -338,6 +458,9 @@ class Gen {
     c.get(this.slot);
     this.ld(null, L.state + SW_REDIRECT_FLAGS);
     c.mem(Op.i32_store, 2, PUNT_FLAGS);
+    c.get(this.slot);
+    this.ld(null, L.state + SW_EGRESS);
+    c.mem(Op.i32_store, 2, PUNT_EGRESS);
     c.i32(0).get(this.t).i32(1).op(Op.i32_add).mem(Op.i32_store, 2, L.state + SW_NPUNT);
   }
 }

@@ -12,7 +12,7 @@ import { contextRuntime, LDABS_EXIT, type ContextRuntime } from '../../core/jit/
 import { DEFAULT_BUDGET } from '../../core/vm/engine.js';
 import { PERM_RW } from '../../core/vm/memory.js';
 import * as jitLayout from '../../core/jit/layout.js';
-import { PUNT_ADDR, PUNT_DATA, PUNT_END, PUNT_FLAGS, PUNT_R0, PUNT_SIZE, PUNT_TARGET, SW_CURSOR, SW_IFTABLE, SW_NPUNT, SW_PORTS, SW_PUNTS } from './layout.js';
+import { PUNT_EGRESS, PUNT_ADDR, PUNT_DATA, PUNT_END, PUNT_FLAGS, PUNT_R0, PUNT_SIZE, PUNT_TARGET, SW_CURSOR, SW_IFTABLE, SW_NPUNT, SW_PORTS, SW_PUNTS } from './layout.js';
 import { buildDataplane } from './wasm-gen.js';
 import { faultFrame, finishFrame } from './js-loop.js';
 import type { SwitchPort } from './port.js';
@@ -43,7 +43,7 @@ export class WasmDataplane {
       shared: sw.space.shared, kind: sw.kind, nports: sw.ports.length, state: sw.state, md: sw.frame.md,
       pool: sw.pool.addr, poolBase: sw.pool.base, frameShift: sw.pool.shift,
       iftable: dv.getUint32(sw.state + SW_IFTABLE, true), ports: dv.getUint32(sw.state + SW_PORTS, true),
-      punts: dv.getUint32(sw.state + SW_PUNTS, true), cb: this.rt.cb, checked: this.prog.checked,
+      punts: dv.getUint32(sw.state + SW_PUNTS, true), flood: sw.flood, cb: this.rt.cb, checked: this.prog.checked,
       budget: this.prog.counting ? Math.min(sw.frame.opts.budget ?? DEFAULT_BUDGET, 2 ** 62) : 0,
       entry: entry.length === 6 ? 'args' : 'cb', cbArgs: cbLayout.CB_ARGS ?? 48, cbR0: cbLayout.CB_R0 ?? 88,
     });
@@ -111,7 +111,7 @@ export class WasmDataplane {
       const e = (base + i * PUNT_SIZE) >>> 2;
       const v = sw.views.u32;
       finishFrame(sw, port, v[e + PUNT_ADDR / 4], v[e + PUNT_DATA / 4], v[e + PUNT_END / 4], v[e + PUNT_R0 / 4], v[e + PUNT_TARGET / 4],
-        v[e + PUNT_FLAGS / 4]);
+        v[e + PUNT_FLAGS / 4], v[e + PUNT_EGRESS / 4]);
     }
   }
 }
