@@ -31,7 +31,7 @@ export function streamPcapngFilter(prefix: Uint8Array, compile: (linktype: numbe
   sink: PcapSink, opts: StreamOptions = {}): StreamResult {
   const space = new AddressSpace({ initialBytes: 1 << 20 });
   const cap0 = Math.max(opts.window ?? DEFAULT_WINDOW, prefix.length, 64);
-  const run: NgRun = { space, conv: new NgConverter(), compile, sink, win: allocWindow(space, cap0) };
+  const run: NgRun = { space, conv: new NgConverter(space), compile, sink, win: allocWindow(space, cap0) };
   space.u8.set(prefix, run.win.addr);
   let carry = prefix.length;
   let untried = carry > 0; // the prefix has not been converted yet
@@ -41,10 +41,10 @@ export function streamPcapngFilter(prefix: Uint8Array, compile: (linktype: numbe
     const { addr: win, cap } = run.win;
     const got = src.read(space.u8, win + carry, cap - carry);
     if (left !== undefined) left -= got;
-    if (got === 0 && !untried) return finish(run, carry ? run.conv.incomplete(space.u8, win, fileOff, win, win + carry) : undefined);
+    if (got === 0 && !untried) return finish(run, carry ? run.conv.incomplete(win, fileOff, win, win + carry) : undefined);
     untried = false;
     const n = win + carry + got;
-    const r = run.conv.convert(space.u8, win, fileOff, win, n, win);
+    const r = run.conv.convert(win, fileOff, win, n, win);
     if (run.conv.linktype >= 0) ensureFilter(run);
     if (r.out > win) scanWindow(run, r.out);
     carry = n - r.p;
@@ -52,8 +52,8 @@ export function streamPcapngFilter(prefix: Uint8Array, compile: (linktype: numbe
     if (carry) space.u8.copyWithin(win, r.p, n);
     if (carry === cap) {
       // not even one block fits: grow the window to the block's length, unless the file is shorter
-      const need = run.conv.blockLength(space.u8, win);
-      if (left !== undefined && need > carry + left) return finish(run, run.conv.incomplete(space.u8, win, fileOff, win, win + carry));
+      const need = run.conv.blockLength(win);
+      if (left !== undefined && need > carry + left) return finish(run, run.conv.incomplete(win, fileOff, win, win + carry));
       // unknown size (a pipe): a block cannot be much longer than the longest packet
       if (need > MAX_PACKET_LEN + 4096) {
         throw corrupt(`block length ${need} is implausible`, fileOff + 4);

@@ -3,11 +3,14 @@
  * scans (little-endian, microsecond timestamps: exactly the records `tsbpf pcap filter`
  * writes for a pcapng input). A classic record is never longer than the block it comes from
  * and starts no later (it ends inside its block), so converting a window of blocks leaves the records packed at its
- * start with no copy of the window. Checks and error messages are readPcapng's, with file
- * offsets; packets of another link type than the first interface's are counted and skipped.
+ * start with no copy of the window; the moves are listed and done in WebAssembly (ng-wasm.ts).
+ * Checks and error messages are readPcapng's, with file offsets; packets of another link type
+ * than the first interface's are counted and skipped.
  */
 import type { BpfError } from '../errors.js';
 import { corrupt, truncated } from '../pcap/read.js';
+import type { AddressSpace } from '../vm/memory.js';
+import { instantiateMoves, MOVE_WORDS, type MoveFn } from './ng-wasm.js';
 import { PCAPNG_BYTE_ORDER_MAGIC, PCAPNG_EPB, PCAPNG_IDB, PCAPNG_OPB, PCAPNG_SHB, PCAPNG_SPB } from '../pcap/format.js';
 
 /** NgIface is an interface description: link type, snap length, timestamp units per second. */
@@ -38,25 +41,36 @@ export class NgConverter {
   private le = true;
   private started = false;
   private ifaces: NgIface[] = [];
+  /** the last timestamp split: seconds (low 32 bits) and microseconds */
+  private sec = 0;
+  private usec = 0;
   private dv!: DataView;
   private u8!: Uint8Array;
   /** file offset of address 0 of the current window's memory */
   private delta = 0;
+  /** the move list (address, capacity in moves, moves listed) and the function performing it */
+  private list = { addr: 0, cap: 0, n: 0, u32: new Uint32Array(0) };
+  private readonly moves: MoveFn;
+
+  /** the converter works in `space` (the filter's address space: windows and its move list). */
+  constructor(private readonly space: AddressSpace) {
+    this.moves = instantiateMoves(space.memory, space.shared);
+  }
 
   /**
-   * convert converts the complete blocks in [p, n) of `u8` (the window starts at file offset
-   * `fileOff` + 0 at address `win`), writing records from `out`; stops at an incomplete block.
+   * convert converts the complete blocks in [p, n) (the window at address `win` starts at
+   * file offset `fileOff`), writing records from `out`; stops at an incomplete block.
    */
-  convert(u8: Uint8Array, win: number, fileOff: number, p: number, n: number, out: number): ConvertResult {
-    this.u8 = u8;
-    this.dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
-    this.delta = fileOff - win;
+  convert(win: number, fileOff: number, p: number, n: number, out: number): ConvertResult {
+    this.reserve((n - p) >>> 4);
+    this.view(win, fileOff);
     while (n - p >= 12) {
       const len = this.blockHeader(p);
       if (n - p < len) break;
       out = this.block(p, len, out);
       p += len;
     }
+    this.flush();
     return { p, out };
   }
 
@@ -64,17 +78,38 @@ export class NgConverter {
    * incomplete is the error for the file ending inside the block at `p` (n - p bytes left),
    * after the checks readPcapng makes first (which may find the block corrupt instead).
    */
-  incomplete(u8: Uint8Array, win: number, fileOff: number, p: number, n: number): BpfError {
-    this.u8 = u8;
-    this.dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
-    this.delta = fileOff - win;
+  incomplete(win: number, fileOff: number, p: number, n: number): BpfError {
+    this.view(win, fileOff);
     if (n - p < 12) return truncated('block header', this.off(p));
     return truncated(`block of ${this.blockHeader(p)} bytes`, this.off(p));
   }
 
   /** blockLength is the length field of the block at `p` (its header must be in the window). */
-  blockLength(u8: Uint8Array, p: number): number {
-    return new DataView(u8.buffer, u8.byteOffset + p + 4, 4).getUint32(0, this.le);
+  blockLength(p: number): number {
+    return this.space.dv.getUint32(p + 4, this.le);
+  }
+
+  private view(win: number, fileOff: number): void {
+    this.u8 = this.space.u8;
+    this.dv = this.space.dv;
+    this.delta = fileOff - win;
+  }
+
+  /** reserve makes room for `moves` listed moves (a block is at least 16 bytes). */
+  private reserve(moves: number): void {
+    if (moves > this.list.cap) {
+      const cap = moves + (moves >>> 1) + 16;
+      this.list = { addr: this.space.alloc(cap * MOVE_WORDS * 4, 8), cap, n: 0, u32: new Uint32Array(0) };
+    }
+    this.list.u32 = new Uint32Array(this.space.memory.buffer, this.list.addr, this.list.cap * MOVE_WORDS);
+    this.list.n = 0;
+  }
+
+  /** flush performs the listed moves. */
+  private flush(): void {
+    const l = this.list;
+    if (l.n) this.moves(l.addr, l.addr + l.n * MOVE_WORDS * 4);
+    l.n = 0;
   }
 
   private off(a: number): number {
@@ -157,38 +192,55 @@ export class NgConverter {
       this.skipAt.push(this.converted);
       return out;
     }
-    const [sec, usec] = f.fast ? splitFast(hi, lo, f.fast) : splitBig(hi, lo, f.ups);
-    const dv = this.dv;
-    // data first: a simple packet block's data starts 12 bytes in, inside the header about to be written
-    this.u8.copyWithin(out + 16, data, data + caplen);
-    dv.setUint32(out, sec, true);
-    dv.setUint32(out + 4, usec, true);
-    dv.setUint32(out + 8, caplen, true);
-    dv.setUint32(out + 12, orig, true);
+    if (f.fast) this.splitFast(hi, lo, f.fast);
+    else this.splitBig(hi, lo, f.ups);
+    const l = this.list, k = l.n++ * MOVE_WORDS, u32 = l.u32;
+    u32[k] = out;
+    u32[k + 1] = data;
+    u32[k + 2] = caplen;
+    u32[k + 3] = this.sec;
+    u32[k + 4] = this.usec;
+    u32[k + 5] = orig;
     this.converted++;
     return out + 16 + caplen;
   }
-}
 
-/**
- * splitFast divides the 64-bit timestamp hi:lo by `ups` (<= 2^33) by long division in base
- * 2^16, exact in doubles (remainder * 2^16 + digit < 2^49), and returns the low 32 bits of
- * the seconds (what a classic record holds) and the microseconds, floor(rem * 10^6 / ups).
- */
-function splitFast(hi: number, lo: number, ups: number): [number, number] {
-  let r = 0, q = 0;
-  for (const digit of [hi >>> 16, hi & 0xffff, lo >>> 16, lo & 0xffff]) {
-    const v = r * 65536 + digit;
-    const d = Math.floor(v / ups);
-    r = v - d * ups;
-    q = (q * 65536 + d) % 4294967296;
+  /**
+   * splitFast divides the 64-bit timestamp hi:lo by `ups` (<= 2^33) into the low 32 bits of
+   * the seconds (what a classic record holds) and the microseconds, floor(rem * 10^6 / ups),
+   * exactly in doubles: directly below 2^53 units, else by long division in base 2^16
+   * (remainder * 2^16 + digit < 2^49). Results in this.sec / this.usec (no allocation per packet).
+   */
+  private splitFast(hi: number, lo: number, ups: number): void {
+    let q: number, r: number;
+    if (hi < 0x200000) {
+      const ts = hi * 4294967296 + lo;
+      q = Math.floor(ts / ups);
+      r = ts - q * ups;
+      // the quotient of two doubles may round up past an integer
+      if (r < 0) {
+        q--;
+        r += ups;
+      }
+    } else {
+      q = 0;
+      r = 0;
+      for (let k = 0; k < 4; k++) {
+        const v = r * 65536 + (k === 0 ? hi >>> 16 : k === 1 ? hi & 0xffff : k === 2 ? lo >>> 16 : lo & 0xffff);
+        const d = Math.floor(v / ups);
+        r = v - d * ups;
+        // (q * 2^16 + d) mod 2^32 without a floating-point modulo
+        q = (((q & 0xffff) * 65536) + d) >>> 0;
+      }
+    }
+    this.sec = q >>> 0;
+    this.usec = Math.floor((r * 1000000) / ups);
   }
-  return [q, Math.floor((r * 1000000) / ups)];
-}
 
-/** splitBig is splitFast for any resolution, with BigInt. */
-function splitBig(hi: number, lo: number, ups: bigint): [number, number] {
-  const units = (BigInt(hi) << 32n) | BigInt(lo);
-  const nsec = ((units % ups) * 1000000000n) / ups;
-  return [Number((units / ups) & 0xffffffffn), Number(nsec / 1000n)];
+  /** splitBig is splitFast for any resolution, with BigInt. */
+  private splitBig(hi: number, lo: number, ups: bigint): void {
+    const units = (BigInt(hi) << 32n) | BigInt(lo);
+    this.sec = Number((units / ups) & 0xffffffffn);
+    this.usec = Number((((units % ups) * 1000000000n) / ups) / 1000n);
+  }
 }
