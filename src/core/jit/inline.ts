@@ -132,25 +132,31 @@ export function knownAtLookups(prog: Program, halves: Set<number>): Map<number, 
   const entries = entryPoints(prog, halves);
   const cfg = buildCfg(prog, halves, entries);
   const ins: Array<Val[] | undefined> = new Array(cfg.blocks.length);
-  const work: number[] = [];
+  const dirty = new Uint8Array(cfg.blocks.length);
   for (const e of entries) {
     ins[cfg.blockOf[e]] = unknownState();
-    work.push(cfg.blockOf[e]);
+    dirty[cfg.blockOf[e]] = 1;
   }
-  while (work.length > 0) {
-    const b = cfg.blocks[work.pop()!];
-    const st = ins[b.id]!.slice();
-    for (let pc = b.start; pc < b.end; pc++) {
-      if (halves.has(pc)) continue;
-      if (isLookupCall(prog, pc)) out.set(pc, [st[1], st[2]]);
-      step(st, prog, pc);
-    }
-    for (const s of b.succs) {
-      if (s === OFF_END) continue;
-      const cur = ins[s];
-      if (cur === undefined) ins[s] = st.slice();
-      else if (!meet(cur, st)) continue;
-      work.push(s);
+  // passes in slot order: forward edges are settled within a pass, only back edges need another
+  for (let again = true; again;) {
+    again = false;
+    for (const b of cfg.blocks) {
+      if (!dirty[b.id]) continue;
+      dirty[b.id] = 0;
+      const st = ins[b.id]!.slice();
+      for (let pc = b.start; pc < b.end; pc++) {
+        if (halves.has(pc)) continue;
+        if (isLookupCall(prog, pc)) out.set(pc, [st[1], st[2]]);
+        step(st, prog, pc);
+      }
+      for (const s of b.succs) {
+        if (s === OFF_END) continue;
+        const cur = ins[s];
+        if (cur === undefined) ins[s] = st.slice();
+        else if (!meet(cur, st)) continue;
+        dirty[s] = 1;
+        if (cfg.blocks[s].start <= b.start) again = true;
+      }
     }
   }
   return out;
