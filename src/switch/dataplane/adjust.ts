@@ -18,13 +18,14 @@ import { BPF_FUNC } from '../../core/helpers/ids.js';
 import type { HelperFn, HelperRegistry } from '../../core/helpers/registry.js';
 import { Code, ModuleBuilder } from '../../core/jit/wasm/encoder.js';
 import { I32, I64, Op } from '../../core/jit/wasm/ops.js';
-import { CB_FAST, CB_PKT_LEN, CB_PKT_START, CB_REGIONS, REGION_ENTRY } from '../../core/jit/layout.js';
-import { contextRuntime } from '../../core/jit/runtime.js';
+import { CONTROL_BLOCK, jitControl } from '../../core/jit/embed.js';
 import type { VmContext } from '../../core/vm/engine.js';
 import { PERM_R, PERM_RW, PERM_W, type Region } from '../../core/vm/memory.js';
 import { XDP_MD_SIZE } from '../../core/vm/xdp.js';
 import { ETH_HLEN, PROG_XDP, SW_KIND } from './layout.js';
 
+
+const { fast: CB_FAST, pktLen: CB_PKT_LEN, pktStart: CB_PKT_START, regions: CB_REGIONS, regionEntry: REGION_ENTRY } = CONTROL_BLOCK;
 /** XDP_FRAME_SIZE is sizeof(struct xdp_frame) on 64-bit Linux: reserved at the buffer start. */
 export const XDP_FRAME_SIZE = 40;
 /** XDP_META_MAX is the largest metadata length bpf_xdp_adjust_meta accepts. */
@@ -119,7 +120,7 @@ function setPacket(sw: AdjustTarget, f: Frame): void {
   dv.setUint32(md + 8, f.meta, true);
   sw.frame.pkt.start = f.meta;
   sw.frame.pkt.end = f.end;
-  const cb = contextRuntime(sw.ctx).cb;
+  const cb = jitControl(sw.ctx).cb;
   const table = dv.getUint32(cb + CB_REGIONS, true);
   if (table !== 0) {
     dv.setUint32(table + REGION_ENTRY, f.meta, true);
@@ -260,7 +261,7 @@ class AdjustGen {
   private store(): void {
     const { code: c, sw } = this;
     const md = sw.frame.md;
-    const cb = contextRuntime(sw.ctx).cb;
+    const cb = jitControl(sw.ctx).cb;
     c.i32(0).get(this.data).mem(Op.i32_store, 2, md);
     c.i32(0).get(this.end).mem(Op.i32_store, 2, md + 4);
     c.i32(0).get(this.meta).mem(Op.i32_store, 2, md + 8);

@@ -10,7 +10,7 @@
  */
 import { Code, ModuleBuilder } from '../../core/jit/wasm/encoder.js';
 import { Atomic, F64, I32, I64, Op } from '../../core/jit/wasm/ops.js';
-import { CB_FAST, CB_PKT_LEN, CB_PKT_START, CB_REGIONS, REGION_ENTRY } from '../../core/jit/layout.js';
+import { CONTROL_BLOCK } from '../../core/jit/embed.js';
 import { PERM_R, PERM_RW, PERM_W } from '../../core/vm/memory.js';
 import {
   CTR, MAX_IFINDEX, POOL_HDR, POOL_TOP, PORT_COUNTERS, PORT_HOST, PORT_IFINDEX, PORT_RX, PORT_SIZE, PORT_TX, PROG_VALE,
@@ -41,23 +41,16 @@ export interface DataplaneLayout {
   checked: boolean;
   /** instruction budget per frame (passed to the JIT's entry) */
   budget: number;
-  /**
-   * entry is the form of the JIT's `entry` export: 'args' = entry(r1..r5 i64, budget f64) -> r0;
-   * 'cb' = entry(budget f64) with r1..r5 read from and r0 written to the control block at
-   * cbArgs / cbR0 (the JIT is moving to the second form).
-   */
-  entry: 'args' | 'cb';
-  cbArgs: number;
-  cbR0: number;
 }
+
+const { fast: CB_FAST, pktLen: CB_PKT_LEN, pktStart: CB_PKT_START, regions: CB_REGIONS, regionEntry: REGION_ENTRY } = CONTROL_BLOCK;
 
 /** buildDataplane returns the module bytes; imports env.memory and env.prog (the JIT's `entry` export). */
 export function buildDataplane(L: DataplaneLayout): Uint8Array {
   const mb = new ModuleBuilder();
   mb.importMemory({ module: 'env', name: 'memory', minPages: 0, maxPages: L.shared ? 65536 : undefined, shared: L.shared });
-  // entry resets frame 0's shadow, sets the budget and runs the program
-  const prog = L.entry === 'args' ? mb.importFunc('env', 'prog', [I64, I64, I64, I64, I64, F64], [I64])
-    : mb.importFunc('env', 'prog', [F64], []);
+  // the JIT's entry(budget): r1..r5 from the control block, r0 written back there
+  const prog = mb.importFunc('env', 'prog', [F64], []);
   const fn = mb.declareFunc([I32, I32, I32], [I32]);
   mb.exportFunc('batch', fn);
   mb.defineFunc(fn, new Gen(L, prog).body());
@@ -212,18 +205,12 @@ class Gen {
 
   private callProgram(): void {
     const { c, L } = this;
-    if (L.entry === 'args') {
-      c.i64(L.md).i64(0).i64(0).i64(0).i64(0);
-      f64const(c, L.budget);
-      c.call(this.prog).op(Op.i32_wrap_i64).set(this.v);
-      return;
-    }
     // r1 = &ctx, r2..r5 = 0 (rewritten per frame: a helper may have run another program)
-    c.i32(0).i64(L.md).mem(Op.i64_store, 3, L.cb + L.cbArgs);
-    for (let r = 1; r < 5; r++) c.i32(0).i64(0).mem(Op.i64_store, 3, L.cb + L.cbArgs + 8 * r);
+    c.i32(0).i64(L.md).mem(Op.i64_store, 3, L.cb + CONTROL_BLOCK.args);
+    for (let r = 1; r < 5; r++) c.i32(0).i64(0).mem(Op.i64_store, 3, L.cb + CONTROL_BLOCK.args + 8 * r);
     f64const(c, L.budget);
     c.call(this.prog);
-    c.i32(0).mem(Op.i32_load, 2, L.cb + L.cbR0).set(this.v);
+    c.i32(0).mem(Op.i32_load, 2, L.cb + CONTROL_BLOCK.r0).set(this.v);
   }
 
   private readBack(): void {

@@ -7,11 +7,9 @@
  * and the loop resumes after it.
  */
 import { BpfError } from '../../core/errors.js';
-import { JitProgram } from '../../core/jit/program.js';
-import { contextRuntime, LDABS_EXIT, type ContextRuntime } from '../../core/jit/runtime.js';
+import { isLdAbsExit, jitEntry, type JitControl, type JitEntry } from '../../core/jit/embed.js';
 import { DEFAULT_BUDGET } from '../../core/vm/engine.js';
 import { PERM_RW } from '../../core/vm/memory.js';
-import * as jitLayout from '../../core/jit/layout.js';
 import { PUNT_EGRESS, PUNT_ADDR, PUNT_DATA, PUNT_END, PUNT_FLAGS, PUNT_R0, PUNT_SIZE, PUNT_TARGET, SW_CURSOR, SW_IFTABLE, SW_NPUNT, SW_PORTS, SW_PUNTS } from './layout.js';
 import { buildDataplane } from './wasm-gen.js';
 import { faultFrame, finishFrame } from './js-loop.js';
@@ -23,31 +21,23 @@ type BatchFn = (port: number, start: number, n: number) => number;
 /** WasmDataplane is the generated loop bound to one switch and one loaded JIT program. */
 export class WasmDataplane {
   private readonly batchFn: BatchFn;
-  private readonly rt: ContextRuntime;
-  private readonly prog: JitProgram;
+  private readonly rt: JitControl;
+  private readonly prog: JitEntry;
 
   constructor(private readonly sw: Switch) {
-    if (!(sw.loaded instanceof JitProgram)) {
-      throw new BpfError('EINVAL', 'the WebAssembly dataplane needs a program loaded by the JIT engine');
-    }
-    this.prog = sw.loaded;
-    this.rt = contextRuntime(sw.ctx);
-    const exp = this.prog.instance.exports;
+    const prog = jitEntry(sw.loaded);
+    if (!prog) throw new BpfError('EINVAL', 'the WebAssembly dataplane needs a program loaded by the JIT engine');
+    this.prog = prog;
+    this.rt = prog.control;
     const dv = sw.space.dv;
-    const entry = exp.entry as ((...a: unknown[]) => unknown) | undefined;
-    if (typeof entry !== 'function' || (entry.length !== 6 && entry.length !== 1)) {
-      throw new BpfError('EINVAL', 'the JIT module has no entry() export of a known form');
-    }
-    const cbLayout = jitLayout as unknown as Record<string, number | undefined>;
     const bytes = buildDataplane({
       shared: sw.space.shared, kind: sw.kind, nports: sw.ports.length, state: sw.state, md: sw.frame.md,
       pool: sw.pool.addr, poolBase: sw.pool.base, frameShift: sw.pool.shift,
       iftable: dv.getUint32(sw.state + SW_IFTABLE, true), ports: dv.getUint32(sw.state + SW_PORTS, true),
       punts: dv.getUint32(sw.state + SW_PUNTS, true), flood: sw.flood, cb: this.rt.cb, checked: this.prog.checked,
       budget: this.prog.counting ? Math.min(sw.frame.opts.budget ?? DEFAULT_BUDGET, 2 ** 62) : 0,
-      entry: entry.length === 6 ? 'args' : 'cb', cbArgs: cbLayout.CB_ARGS ?? 48, cbR0: cbLayout.CB_R0 ?? 88,
     });
-    const env: Record<string, unknown> = { memory: sw.space.memory, prog: exp.entry };
+    const env: Record<string, unknown> = { memory: sw.space.memory, prog: prog.entry };
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), { env } as WebAssembly.Imports);
     this.batchFn = inst.exports.batch as unknown as BatchFn;
   }
@@ -61,7 +51,7 @@ export class WasmDataplane {
     // the packet region; the loop narrows the packet region to each frame for the program.
     const pool = { start: sw.pool.base, end: sw.pool.base + sw.pool.count * sw.pool.frameSize, perm: PERM_RW, name: 'packet' };
     const regions = sw.frame.opts.regions!;
-    this.rt.enter({ ctx: sw.ctx, regions: [regions[0], pool, ...regions.slice(2)], pktStart: 0, pktLen: -1, helperInsn: 0 });
+    this.rt.enter({ regions: [regions[0], pool, ...regions.slice(2)], pktStart: 0, pktLen: -1 });
     const u32 = sw.views.refresh().u32;
     u32[(sw.state + SW_NPUNT) >>> 2] = 0;
     const head = port.rx.head;
@@ -90,7 +80,7 @@ export class WasmDataplane {
     const k = u32[(sw.state + SW_CURSOR) >>> 2];
     const s = port.rx.slotAddr(head, k) >>> 2;
     const addr = u32[s];
-    if (e === LDABS_EXIT) {
+    if (isLdAbsExit(e)) {
       // an LD_ABS miss in a subprogram ends the run returning 0 (XDP_ABORTED)
       const len = u32[s + 1];
       finishFrame(sw, port, addr, addr, addr + len, 0, 0, 0);
