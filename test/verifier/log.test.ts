@@ -27,10 +27,22 @@ test('level 2 log prints each instruction with the registers it wrote', () => {
   assert.match(r.log, /^processed 4 insns \(limit 1000000\) max_states_per_insn \d+ total_states \d+ peak_states \d+$/m);
 });
 
+/** diamond pads a two-way branch so that its join (insn pad + 3) is reached after `pad + 3` instructions. */
+const diamond = (pad: number): string => `call 7\n r1 = 0\n${' r2 = 0\n'.repeat(pad - 1)} if r0 == 0 goto +1\n r1 = 0\n r0 = r1\n exit`;
+
 test('level 2 log shows branch switches and pruned paths', () => {
-  const r = verify(assemble('call 7\n r1 = 0\n if r0 == 0 goto +1\n r1 = 0\n r0 = r1\n exit'), { logLevel: 2 });
-  assert.match(r.log, /^from 2 to 4: /m);
-  assert.match(r.log, /^4: safe$/m);
+  // the join (insn 8) is the first prune point reached after 2 jumps and 8 instructions: a state is saved there
+  const r = verify(assemble(diamond(5)), { logLevel: 2 });
+  assert.match(r.log, /^from 6 to 8: /m);
+  assert.match(r.log, /^8: safe$/m);
+});
+
+test('like the kernel, states are saved only after 2 jumps and 8 instructions', () => {
+  // the same diamond with one instruction less: no state is saved at the join, the second path runs to exit
+  const r = verify(assemble(diamond(4)), { logLevel: 2 });
+  assert.match(r.log, /^from 5 to 7: /m);
+  assert.doesNotMatch(r.log, /: safe$/m);
+  assert.equal(r.stats.insnsProcessed, 9 + 2);
 });
 
 test('level 1 log on failure is the failing path and the message', () => {
@@ -58,12 +70,13 @@ test('every rejection code has a description', () => {
 });
 
 test('pruning ignores scalars whose value cannot matter, but not those that do', () => {
-  const join = (use: string): string => `call 7\n if r0 == 0 goto +2\n r6 = 1\n goto +1\n r6 = 2\n r1 = 0\n r1 += 1\n r1 += 2\n ${use}`;
-  // r6 only becomes the return value: the second path is pruned at the join (insn 5)
+  // (padded so that the join, insn 9, is reached after 8 instructions: a state is saved there)
+  const join = (use: string): string => `call 7\n${' r7 = 0\n'.repeat(4)} if r0 == 0 goto +2\n r6 = 1\n goto +1\n r6 = 2\n r1 = 0\n r1 += 1\n r1 += 2\n ${use}`;
+  // r6 only becomes the return value: the second path is pruned at the join (insn 9)
   const free = verify(assemble(join('r0 = r6\n exit')), { logLevel: 2 });
-  assert.match(free.log, /^5: safe$/m);
+  assert.match(free.log, /^9: safe$/m);
   // r6 is added to a stack pointer: its value matters, both paths are explored to the end
   const used = verify(assemble(join('*(u64 *)(r10 - 16) = 0\n r2 = r10\n r2 += -16\n r2 += r6\n r0 = *(u8 *)(r2 + 0)\n exit')), { logLevel: 2 });
-  assert.doesNotMatch(used.log, /^5: safe$/m);
+  assert.doesNotMatch(used.log, /^9: safe$/m);
   assert.ok(used.stats.insnsProcessed > free.stats.insnsProcessed);
 });

@@ -20,7 +20,7 @@ import { mapTypeNumber, MT, type MapLookup, type MapRef } from './maps.js';
 import { access } from './mem.js';
 import { NOT_INIT_REG, RegType, UNKNOWN_REG, constReg, ptrReg, scalarReg, type Reg } from './reg.js';
 import { truncate, UNKNOWN, unsignedRange } from './scalar.js';
-import { copyState, cur, newFrame, stateKey, statesEqual, type Checkpoint, type VState } from './state.js';
+import { copyState, cur, newFrame, stateKey, statesEqual, type Checkpoint, type Frame, type VState } from './state.js';
 
 /**
  * Explored is what is saved at one prune point: completed states, all states by fingerprint
@@ -72,6 +72,9 @@ export class Verifier {
   private peakStates = 0;
   private maxPerInsn = 0;
   private lastAdd = 0;
+  /** jump instructions processed, and their count when a state was last saved (the kernel's heuristics) */
+  private jmps = 0;
+  private lastAddJmps = 0;
   private readonly mapCache = new Map<number, MapRef>();
   /** the state being executed (for error logs) */
   current: VState | null = null;
@@ -200,9 +203,10 @@ export class Verifier {
     if (!ex) this.explored.set(st.pc, (ex = { done: [], byKey: new Map(), count: 0 }));
     if (this.covered(ex.done, st)) return true;
     const top = cur(st);
-    const key = stateKey(st, live);
-    const same = ex.byKey.get(key) ?? [];
-    for (const cp of same) {
+    // some state saved here may still be explored (we are in a loop): is this one identical to it?
+    const looping = ex.count > ex.done.length;
+    const key = looping ? stateKey(st, live) : 0;
+    for (const cp of looping ? ex.byKey.get(key) ?? [] : []) {
       if (cp.branches === 0) continue;
       if (statesEqual(cp.state, st, live, true)) {
         // a callback coming back to the same state has converged; anything else loops forever
@@ -210,19 +214,34 @@ export class Verifier {
         reject('INFINITE_LOOP', `infinite loop detected at insn ${st.pc}`);
       }
     }
-    // inside a loop (a state saved here is still being explored), save states only now and then (like the kernel)
-    const looping = ex.count > ex.done.length;
-    if (looping && this.processed - this.lastAdd < 100) return false;
+    if (!this.saveHere(st, top, looping)) return false;
     const cp: Checkpoint = { state: copyState(st), branches: 1, parent: st.parent, hit: 0, miss: 0 };
-    if (same.length === 0) ex.byKey.set(key, same);
-    same.push(cp);
+    const k = looping ? key : stateKey(st, live);
+    const same = ex.byKey.get(k);
+    if (same) same.push(cp);
+    else ex.byKey.set(k, [cp]);
     ex.count++;
     st.parent = cp;
     this.lastAdd = this.processed;
+    this.lastAddJmps = this.jmps;
     this.totalStates++;
     this.maxPerInsn = Math.max(this.maxPerInsn, ex.count);
     this.peakStates = Math.max(this.peakStates, this.totalStates + this.pending.length);
     return false;
+  }
+
+  /**
+   * saveHere decides whether to save a state at this prune point, with the kernel's
+   * heuristics: only after at least 2 jumps and 8 instructions since the last one (programs
+   * have a prune point every few instructions, and most states would never help), except at
+   * a callback's entry, where its convergence is found; and inside a loop (a state saved here
+   * is still being explored) only every 20 jumps or 100 instructions.
+   */
+  private saveHere(st: VState, top: Frame, looping: boolean): boolean {
+    const sinceJmps = this.jmps - this.lastAddJmps, sinceInsns = this.processed - this.lastAdd;
+    const entry = top.callback !== null && top.callback.entry === st.pc;
+    if (!entry && (sinceJmps < 2 || sinceInsns < 8)) return false;
+    return !looping || sinceJmps >= 20 || sinceInsns >= 100;
   }
 
   /** covered tells whether a completed state covers `st`; states that rarely help are evicted. */
@@ -351,6 +370,7 @@ export class Verifier {
 
   private jmp(st: VState, i: Insn, pc: number): number | null {
     const op = o.BPF_OP(i.code);
+    this.jmps++;
     switch (op) {
       case o.BPF_JA:
         return o.BPF_CLASS(i.code) === o.BPF_JMP32 ? pc + 1 + i.imm : pc + 1 + i.off;
