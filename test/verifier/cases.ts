@@ -179,7 +179,7 @@ const xdpCtx: Case[] = [
   bad('narrow ifindex load', 'CTX_ACCESS', 'r0 = *(u8 *)(r1 + 12)\n exit'),
   bad('wide ctx load', 'CTX_ACCESS', 'r0 = *(u64 *)(r1 + 0)\n exit'),
   bad('ctx write', 'CTX_ACCESS', 'r2 = 1\n *(u32 *)(r1 + 12) = r2\n r0 = 0\n exit'),
-  bad('ctx st imm', 'CTX_STORE', '*(u32 *)(r1 + 12) = 1\n r0 = 0\n exit'),
+  bad('ctx st imm', 'CTX_ACCESS', '*(u32 *)(r1 + 12) = 1\n r0 = 0\n exit'),
   bad('modified ctx', 'MODIFIED_CTX', 'r1 += 4\n r0 = *(u32 *)(r1 + 0)\n exit'),
   bad('ctx misaligned', 'CTX_ACCESS', 'r0 = *(u32 *)(r1 + 2)\n exit'),
 ];
@@ -369,7 +369,181 @@ const raw: Case[] = [
   bad('raw length changed is not the end', 'PKT_OUT_OF_BOUNDS', 'r2 += 1\n r3 = r1\n r3 += r2\n r4 = r1\n r4 += 4\n if r4 > r3 goto +1\n r0 = *(u32 *)(r1 + 0)\n r0 = 0\n exit', 'raw'),
 ];
 
+/** FUNC_INFO and LOCK_BTF are the kernel's metadata-only refusals (not about safety). */
+const FUNC_INFO = 'the kernel needs BTF func_info for callbacks (not a safety rule)';
+const LOCK_BTF = 'the kernel finds bpf_spin_lock through the BTF of the map, which the differential test cannot create';
+const NO_LOCK = 'the kernel map has no BTF, so no bpf_spin_lock it would protect (with the BTF it refuses these too)';
+const SUBPROG_BTF = 'the kernel allows tail calls in subprograms only with BTF func_info (not a safety rule)';
+/** count is the number of instruction slots of assembly without labels (lddw counts twice). */
+const slots = (asm: string): number => asm.split('\n').map((l) => l.trim()).filter((l) => l && !l.endsWith(':'))
+  .reduce((n, l) => n + (/ld_pseudo| ll$/.test(l) ? 2 : 1), 0);
+/** LOOP calls bpf_loop(4, cb, fp-8, 0) with fp-8 zeroed; `after` runs after the call, then the callback `cb`. */
+const LOOP = (after: string, cb: string): string =>
+  `*(u64 *)(r10 - 8) = 0\n r1 = 4\n ld_pseudo r2, 4, ${5 + slots(after)}\n r3 = r10\n r3 += -8\n r4 = 0\n call 181\n ${after}\n${cb}`;
+/** EACH calls bpf_for_each_map_elem(map 2, cb, 0, 0); `after` runs after the call, then the callback `cb`. */
+const EACH = (after: string, cb: string): string =>
+  `ld_pseudo r1, 1, 2\n ld_pseudo r2, 4, ${4 + slots(after)}\n r3 = 0\n r4 = 0\n call 164\n ${after}\n${cb}`;
+const RET = 'r0 = 0\n exit';
+/** RESERVE reserves an 8-byte ring-buffer record (r0, may be NULL). */
+const RESERVE = 'ld_pseudo r1, 1, 3\n r2 = 8\n r3 = 0\n call 131';
+/** LOOKUP2 looks up constant key 0 of the array map 2 into r6 (never NULL) and puts an unknown scalar in r0. */
+const LOOKUP2 = `${LOOKUP(2)}\n r6 = r0\n call 7`;
+/** INDEX adds r0 to the map value pointer r6 and reads a byte there. */
+const INDEX = 'r6 += r0\n r0 = *(u8 *)(r6 + 0)\n r0 = 0\n exit';
+/** LOOKUP9 looks up key `k` of the spin-lock map 9 and jumps to `out` when it is NULL. */
+const LOOKUP9 = (k: number, slot: number): string =>
+  `*(u32 *)(r10 - ${slot}) = ${k}\n r2 = r10\n r2 += -${slot}\n ld_pseudo r1, 1, 9\n call 1\n if r0 == 0 goto out`;
+
+const callbacks: Case[] = [
+  bad('bpf_loop callback derefs its index', 'INVALID_MEM_ACCESS', LOOP(RET, 'r0 = *(u64 *)(r1 + 0)\n exit')),
+  bad('bpf_loop callback returns an unknown value', 'CALLBACK_RET', LOOP(RET, 'call 7\n exit')),
+  bad('bpf_loop callback returns a pointer', 'CALLBACK_RET', LOOP(RET, 'r0 = r10\n exit')),
+  differs(FUNC_INFO, ok('bpf_loop callback returns a bit of its index', LOOP(RET, 'r0 = r1\n r0 &= 1\n exit'))),
+  bad('bpf_loop callback writes past its ctx', 'STACK_OUT_OF_BOUNDS', LOOP(RET, '*(u64 *)(r2 + 8) = 0\n r0 = 0\n exit')),
+  bad('bpf_loop ctx is a non-zero scalar', 'HELPER_ARG', 'r1 = 4\n ld_pseudo r2, 4, 6\n r3 = 5\n r4 = 0\n call 181\n r0 = 0\n exit\n r0 = 0\n exit'),
+  bad('bpf_loop flags uninit', 'UNINIT_REG', 'r1 = 4\n ld_pseudo r2, 4, 5\n r3 = 0\n call 181\n r0 = 0\n exit\n r0 = 0\n exit'),
+  bad('bpf_loop counter in ctx grows past a bound', 'MAP_VALUE_OUT_OF_BOUNDS', LOOP(
+    `r6 = *(u64 *)(r10 - 8)\n ${LOOKUP(2)}\n r0 += r6\n r0 = *(u8 *)(r0 + 14)\n r0 = 0\n exit`,
+    'r0 = *(u64 *)(r2 + 0)\n r0 += 1\n *(u64 *)(r2 + 0) = r0\n r0 = 0\n exit')),
+  bad('callback leaks a ringbuf record', 'UNRELEASED_REFERENCE', LOOP(RET, `${RESERVE}\n r0 = 0\n exit`)),
+  bad('callback stack counts in the chain', 'STACK_TOO_LARGE', `*(u64 *)(r10 - 256) = 0\n ${LOOP(RET, '*(u64 *)(r10 - 264) = 0\n r0 = 0\n exit')}`),
+  bad('for_each callback writes the key', 'INVALID_MEM_ACCESS', EACH(RET, '*(u32 *)(r2 + 0) = 1\n r0 = 0\n exit')),
+  bad('for_each key read past key_size', 'MAP_VALUE_OUT_OF_BOUNDS', EACH(RET, 'r0 = *(u64 *)(r2 + 0)\n r0 = 0\n exit')),
+  differs(FUNC_INFO, ok('for_each callback writes the value', EACH(RET, 'r1 = *(u32 *)(r2 + 0)\n *(u64 *)(r3 + 8) = r1\n r0 = 0\n exit'))),
+  bad('for_each on a ringbuf', 'HELPER_MAP', 'ld_pseudo r1, 1, 3\n ld_pseudo r2, 4, 6\n r3 = 0\n r4 = 0\n call 164\n r0 = 0\n exit\n r0 = 0\n exit'),
+  bad('for_each callback reads r5', 'UNINIT_REG', EACH(RET, 'r0 = r5\n exit')),
+];
+
+const refs: Case[] = [
+  ok('ringbuf submit or discard on branches', `${RESERVE}\n if r0 == 0 goto out\n r6 = r0\n call 7\n r1 = r6\n r2 = 0\n if r0 == 0 goto disc\n call 132\n goto out\ndisc:\n call 133\nout:\n r0 = 0\n exit`),
+  bad('ringbuf second record leaked', 'UNRELEASED_REFERENCE', `${RESERVE}\n r6 = r0\n ${RESERVE}\n r7 = r0\n if r6 == 0 goto a\n r1 = r6\n r2 = 0\n call 132\na:\n if r7 == 0 goto out\n r0 = 0\n exit\nout:\n r0 = 0\n exit`),
+  bad('ringbuf discard after submit', 'HELPER_ARG', `${RESERVE}\n if r0 == 0 goto out\n r6 = r0\n r1 = r0\n r2 = 0\n call 132\n r1 = r6\n r2 = 0\n call 133\nout:\n r0 = 0\n exit`),
+  bad('ringbuf use after submit through a spilled copy', 'INVALID_MEM_ACCESS', `${RESERVE}\n if r0 == 0 goto out\n *(u64 *)(r10 - 8) = r0\n r1 = r0\n r2 = 0\n call 132\n r1 = *(u64 *)(r10 - 8)\n *(u64 *)(r1 + 0) = 1\nout:\n r0 = 0\n exit`),
+  ok('ringbuf record spilled and filled before submit', `${RESERVE}\n if r0 == 0 goto out\n *(u64 *)(r10 - 8) = r0\n r1 = *(u64 *)(r10 - 8)\n r2 = 0\n call 132\nout:\n r0 = 0\n exit`),
+  bad('ringbuf submit of an unchecked record', 'HELPER_ARG', `${RESERVE}\n r1 = r0\n r2 = 0\n call 132\n r0 = 0\n exit`),
+  bad('ringbuf zero-size record write', 'MEM_OUT_OF_BOUNDS', `ld_pseudo r1, 1, 3\n r2 = 0\n r3 = 0\n call 131\n if r0 == 0 goto out\n *(u8 *)(r0 + 0) = 1\n r1 = r0\n r2 = 0\n call 133\nout:\n r0 = 0\n exit`),
+  ok('subprogram reserves, caller submits', `call fn\n if r0 == 0 goto out\n r1 = r0\n r2 = 0\n call 132\nout:\n r0 = 0\n exit\nfn:\n ${RESERVE}\n exit`),
+  bad('subprogram record leaked by the caller', 'UNRELEASED_REFERENCE', `call fn\n r0 = 0\n exit\nfn:\n ${RESERVE}\n exit`),
+  bad('arith on ringbuf_mem_or_null', 'PTR_ARITH_NULL', `${RESERVE}\n r0 += 8\n r0 = 0\n exit`),
+  differs(LOCK_BTF, ok('spin lock released on every path', `${LOOKUP(9)}\n if r0 == 0 goto out\n r6 = r0\n r1 = r0\n call 93\n r1 = *(u64 *)(r6 + 8)\n if r1 == 0 goto un\n *(u64 *)(r6 + 8) = 0\nun:\n r1 = r6\n call 94\nout:\n r0 = 0\n exit`)),
+  bad('spin lock held on one path', 'LOCK', `${LOOKUP(9)}\n if r0 == 0 goto out\n r6 = r0\n r1 = r0\n call 93\n r1 = *(u64 *)(r6 + 8)\n if r1 == 0 goto out\n r1 = r6\n call 94\nout:\n r0 = 0\n exit`),
+  bad('spin unlock of another element', 'LOCK', `${LOOKUP9(0, 4)}\n r6 = r0\n ${LOOKUP9(1, 8)}\n r7 = r0\n r1 = r6\n call 93\n r1 = r7\n call 94\nout:\n r0 = 0\n exit`),
+  bad('two spin locks', 'LOCK', `${LOOKUP9(0, 4)}\n r6 = r0\n ${LOOKUP9(1, 8)}\n r7 = r0\n r1 = r6\n call 93\n r1 = r7\n call 93\nout:\n r0 = 0\n exit`),
+  differs(NO_LOCK, bad('load of the spin lock word', 'LOCK', `${LOOKUP(9)}\n if r0 == 0 goto out\n r0 = *(u32 *)(r0 + 0)\nout:\n r0 = 0\n exit`)),
+  differs(NO_LOCK, bad('store over the spin lock word', 'LOCK', `${LOOKUP(9)}\n if r0 == 0 goto out\n *(u32 *)(r0 + 0) = 0\nout:\n r0 = 0\n exit`)),
+  differs(NO_LOCK, bad('helper reads the spin lock word', 'LOCK', `${LOOKUP(9)}\n if r0 == 0 goto out\n r3 = r0\n ${KEY}\n ld_pseudo r1, 1, 1\n r4 = 0\n call 2\nout:\n r0 = 0\n exit`)),
+  bad('ld_abs under spin lock', 'LOCK', `r6 = r1\n ${LOOKUP(9)}\n if r0 == 0 goto out\n r7 = r0\n r1 = r0\n call 93\n r0 = *(u8 *)skb[0]\n r1 = r7\n call 94\nout:\n r0 = 0\n exit`, 'socket_filter'),
+];
+
+const bounds: Case[] = [
+  bad('nullable pointer as the added operand', 'PTR_ARITH_NULL', `${LOOKUP(1)}\n r1 = 8\n r1 += r0\n r0 = 0\n exit`),
+  ok('arith after null check', `${LOOKUP(1)}\n if r0 == 0 goto out\n r0 += 4\n r0 = *(u32 *)(r0 + 0)\nout:\n r0 = 0\n exit`),
+  bad('compare with 1 is no null check', 'NULL_POINTER', `${LOOKUP(1)}\n if r0 == 1 goto out\n r0 = *(u64 *)(r0 + 0)\nout:\n r0 = 0\n exit`),
+  bad('data_meta checked against data_end', 'PKT_OUT_OF_BOUNDS', 'r2 = *(u32 *)(r1 + 8)\n r3 = *(u32 *)(r1 + 4)\n r4 = r2\n r4 += 4\n if r4 > r3 goto +1\n r0 = *(u32 *)(r2 + 0)\n r0 = 0\n exit'),
+  bad('data_meta read past its checked range', 'PKT_OUT_OF_BOUNDS', 'r2 = *(u32 *)(r1 + 8)\n r3 = *(u32 *)(r1 + 0)\n r4 = r2\n r4 += 4\n if r4 > r3 goto +1\n r0 = *(u32 *)(r2 + 2)\n r0 = 0\n exit'),
+  bad('w add wraps to a huge offset', 'PTR_OUT_OF_RANGE', `${LOOKUP2}\n r0 &= 15\n w0 += -16\n ${INDEX}`),
+  ok('w add wraps back into range', `${LOOKUP2}\n r0 &= 15\n r0 += 16\n w0 += -16\n ${INDEX}`),
+  ok('w mov truncates a 64-bit constant', `${LOOKUP(2)}\n r6 = r0\n r1 = 0x100000008 ll\n w1 = w1\n r6 += r1\n r0 = *(u64 *)(r6 + 0)\n r0 = 0\n exit`),
+  bad('64-bit constant offset too large', 'PTR_OUT_OF_RANGE', `${LOOKUP(2)}\n r6 = r0\n r1 = 0x100000008 ll\n r6 += r1\n r0 = *(u64 *)(r6 + 0)\n r0 = 0\n exit`),
+  ok('alu32 result has a zero upper half', 'r1 = -1\n w1 += 0\n r1 >>= 32\n if r1 != 0 goto +2\n r0 = 0\n exit\n r0 = *(u64 *)(r1 + 0)\n exit'),
+  bad('signed upper bound only', 'PTR_OUT_OF_RANGE', `${LOOKUP2}\n if r0 s> 15 goto +3\n ${INDEX}`),
+  ok('jsge and jsle bound an index', `${LOOKUP2}\n if r0 s>= 16 goto out\n if r0 s<= -1 goto out\n ${INDEX}\nout:\n r0 = 0\n exit`),
+  ok('jlt bounds an index', `${LOOKUP2}\n if r0 < 16 goto +2\n r0 = 0\n exit\n ${INDEX}`),
+  ok('jset false branch clears the high bits', `${LOOKUP2}\n if r0 & -16 goto out\n ${INDEX}\nout:\n r0 = 0\n exit`),
+  bad('jset true branch bounds nothing', 'PTR_OUT_OF_RANGE', `${LOOKUP2}\n if r0 & 1 goto +2\n r0 = 0\n exit\n ${INDEX}`),
+  ok('jmp32 signed bounds then zero-extension', `${LOOKUP2}\n if w0 s> 15 goto out\n if w0 s< 0 goto out\n w0 = w0\n ${INDEX}\nout:\n r0 = 0\n exit`),
+  ok('jmp32 ignores the upper half', 'r1 = 0x100000000 ll\n if w1 != 0 goto +2\n r0 = 0\n exit\n r0 = *(u64 *)(r1 + 0)\n exit'),
+  bad('jmp64 sees the upper half', 'INVALID_MEM_ACCESS', 'r1 = 0x100000000 ll\n if r1 != 0 goto +2\n r0 = 0\n exit\n r0 = *(u64 *)(r1 + 0)\n exit'),
+  bad('w mod by register is unknown in all 64 bits', 'PTR_OUT_OF_RANGE', `${LOOKUP2}\n r7 = r0\n call 7\n w0 %= w7\n ${INDEX}`),
+  bad('w div loses the upper half like the kernel', 'INVALID_MEM_ACCESS', 'call 7\n w0 /= 3\n r0 >>= 32\n if r0 == 0 goto +2\n r0 = *(u64 *)(r0 + 0)\n exit\n r0 = 0\n exit'),
+  bad('div of constants is not folded', 'INVALID_MEM_ACCESS', 'r1 = 10\n r1 /= 2\n if r1 == 5 goto +2\n r0 = *(u64 *)(r1 + 0)\n exit\n r0 = 0\n exit'),
+  ok('sdiv of S64_MIN by -1', 'r0 = 0x8000000000000000 ll\n r0 s/= -1\n exit'),
+  bad('signed mod by zero imm', 'DIV_BY_ZERO', 'r0 = 1\n r0 s%= 0\n exit'),
+  bad('w div by zero imm', 'DIV_BY_ZERO', 'w0 = 1\n w0 /= 0\n exit'),
+  bad('movsx byte gives a negative offset', 'MAP_VALUE_OUT_OF_BOUNDS', `${LOOKUP(2)}\n r1 = 0xff\n r1 = (s8)r1\n r0 += r1\n r0 = *(u8 *)(r0 + 0)\n exit`),
+  ok('movsx of a small value', `${LOOKUP(6)}\n r1 = 0x13f\n r1 = (s8)r1\n r0 += r1\n r0 = *(u8 *)(r0 + 0)\n exit`),
+  bad('w movsx16 zero-extends a negative', 'PTR_OUT_OF_RANGE', `${LOOKUP(2)}\n r1 = 0x18000\n w1 = (s16)w1\n r0 += r1\n r0 = *(u8 *)(r0 + 0)\n exit`),
+  bad('sign-extending fill of a spilled byte', 'MAP_VALUE_OUT_OF_BOUNDS', `${LOOKUP(2)}\n r1 = 0xff\n *(u64 *)(r10 - 16) = r1\n r1 = *(s8 *)(r10 - 16)\n r0 += r1\n r0 = *(u8 *)(r0 + 0)\n exit`),
+  ok('sign-extending load bounded by checks', `${LOOKUP(2)}\n r1 = *(s8 *)(r0 + 0)\n if r1 s< 0 goto out\n if r1 s> 15 goto out\n r0 += r1\n r0 = *(u8 *)(r0 + 0)\nout:\n r0 = 0\n exit`),
+  ok('sign-extending ctx load', 'r0 = *(s32 *)(r1 + 12)\n exit'),
+];
+
+const memory: Case[] = [
+  bad('atomic add on xdp ctx', 'INVALID_ATOMIC', 'r2 = 1\n lock *(u32 *)(r1 + 12) += r2\n r0 = 0\n exit'),
+  bad('atomic add on tc ctx', 'INVALID_ATOMIC', 'r2 = 1\n lock *(u32 *)(r1 + 8) += r2\n r0 = 0\n exit', 'sched_cls'),
+  bad('cmpxchg on ctx', 'INVALID_ATOMIC', 'r0 = 0\n r2 = 1\n r0 = cmpxchg_64(r1 + 0, r0, r2)\n exit'),
+  bad('atomic on packet', 'INVALID_ATOMIC', `${PKT}\n r4 = r2\n r4 += 8\n if r4 > r3 goto +2\n r5 = 1\n lock *(u64 *)(r2 + 0) += r5\n r0 = 0\n exit`),
+  ok('xchg on a map value', `${LOOKUP(1)}\n if r0 == 0 goto out\n r1 = 5\n r1 = xchg_64(r0 + 0, r1)\nout:\n r0 = 0\n exit`),
+  bad('atomic past the map value', 'MAP_VALUE_OUT_OF_BOUNDS', `${LOOKUP(1)}\n if r0 == 0 goto out\n r1 = 1\n lock *(u32 *)(r0 + 8) += r1\nout:\n r0 = 0\n exit`),
+  bad('misaligned atomic on a map value', 'INVALID_ATOMIC', `${LOOKUP(1)}\n if r0 == 0 goto out\n r1 = 1\n lock *(u32 *)(r0 + 2) += r1\nout:\n r0 = 0\n exit`),
+  bad('atomic through a scalar', 'INVALID_MEM_ACCESS', 'r1 = 0\n r2 = 1\n lock *(u64 *)(r1 + 0) += r2\n r0 = 0\n exit'),
+  bad('atomic of byte size', 'INVALID_INSN', '*(u64 *)(r10 - 8) = 0\n .byte 0xd3, 0x1a, 0xf8, 0xff, 0, 0, 0, 0\n r0 = 0\n exit'),
+  ok('atomic and/or/xor on stack', '*(u64 *)(r10 - 8) = 7\n r1 = 3\n lock *(u64 *)(r10 - 8) &= r1\n lock *(u64 *)(r10 - 8) |= r1\n lock *(u64 *)(r10 - 8) ^= r1\n r0 = *(u64 *)(r10 - 8)\n exit'),
+  ok('32-bit spill of a constant fills back', `${LOOKUP(2)}\n r1 = 8\n *(u32 *)(r10 - 16) = r1\n r2 = *(u32 *)(r10 - 16)\n r0 += r2\n r0 = *(u64 *)(r0 + 0)\n exit`),
+  bad('32-bit spill of a constant keeps its value', 'MAP_VALUE_OUT_OF_BOUNDS', `${LOOKUP(2)}\n r1 = 9\n *(u32 *)(r10 - 16) = r1\n r2 = *(u32 *)(r10 - 16)\n r0 += r2\n r0 = *(u64 *)(r0 + 0)\n exit`),
+  ok('low half of a spilled constant', `${LOOKUP(2)}\n r1 = 8\n *(u64 *)(r10 - 16) = r1\n r2 = *(u32 *)(r10 - 16)\n r0 += r2\n r0 = *(u64 *)(r0 + 0)\n exit`),
+  ok('spilled pointer kept by a store next to it', '*(u64 *)(r10 - 8) = r1\n *(u8 *)(r10 - 9) = 0\n r2 = *(u64 *)(r10 - 8)\n r0 = *(u32 *)(r2 + 12)\n exit'),
+  ok('32-bit pointer store into a map value', `r6 = r1\n ${LOOKUP(1)}\n if r0 == 0 goto out\n *(u32 *)(r0 + 0) = r6\nout:\n r0 = 0\n exit`),
+  ok('pointer stored into a ringbuf record', `${RESERVE}\n if r0 == 0 goto out\n *(u64 *)(r0 + 0) = r10\n r1 = r0\n r2 = 0\n call 132\nout:\n r0 = 0\n exit`),
+  ok('pointer stored into the packet', `${PKT}\n r4 = r2\n r4 += 8\n if r4 > r3 goto +1\n *(u64 *)(r2 + 0) = r10\n r0 = 0\n exit`),
+  ok('pointer stored into skb cb', '*(u64 *)(r1 + 48) = r1\n r0 = 0\n exit', 'sched_cls'),
+  bad('lookup key is the ctx', 'HELPER_ARG', 'r2 = r1\n ld_pseudo r1, 1, 1\n call 1\n r0 = 0\n exit'),
+  bad('lookup key in a too-small ringbuf record', 'MEM_OUT_OF_BOUNDS', `ld_pseudo r1, 1, 3\n r2 = 2\n r3 = 0\n call 131\n if r0 == 0 goto out\n r6 = r0\n *(u16 *)(r0 + 0) = 0\n r2 = r0\n ld_pseudo r1, 1, 1\n call 1\n r1 = r6\n r2 = 0\n call 133\nout:\n r0 = 0\n exit`),
+  bad('skb_load_bytes zero length', 'HELPER_SIZE', 'r2 = 0\n r3 = r10\n r3 += -8\n r4 = 0\n call 26\n r0 = 0\n exit', 'sched_cls'),
+  bad('negative helper size', 'HELPER_SIZE', 'r1 = r10\n r1 += -8\n r2 = -1\n r3 = 0\n call 113\n r0 = 0\n exit'),
+  ok('probe_read_kernel of zero bytes', 'r1 = r10\n r1 += -8\n r2 = 0\n r3 = 0\n call 113\n r0 = 0\n exit'),
+  bad('tail_call with a scalar ctx', 'HELPER_ARG', 'r1 = 0\n ld_pseudo r2, 1, 4\n r3 = 0\n call 12\n r0 = 0\n exit'),
+  bad('ringbuf_output size past the stack', 'STACK_OUT_OF_BOUNDS', '*(u64 *)(r10 - 8) = 1\n ld_pseudo r1, 1, 3\n r2 = r10\n r2 += -8\n r3 = 16\n r4 = 0\n call 130\n exit'),
+];
+
+const calls: Case[] = [
+  differs(SUBPROG_BTF, ok('tail call in a subprogram', 'call fn\n exit\nfn:\n ld_pseudo r2, 1, 4\n r3 = 0\n call 12\n r0 = 0\n exit')),
+  bad('tail call in a subprogram under a 256-byte caller stack', 'STACK_TOO_LARGE', '*(u64 *)(r10 - 256) = 0\n call fn\n exit\nfn:\n ld_pseudo r2, 1, 4\n r3 = 0\n call 12\n r0 = 0\n exit'),
+  differs(SUBPROG_BTF, ok('tail call in a subprogram under a 240-byte caller stack', '*(u64 *)(r10 - 240) = 0\n call fn\n exit\nfn:\n ld_pseudo r2, 1, 4\n r3 = 0\n call 12\n r0 = 0\n exit')),
+  bad('tail call two frames under 256 bytes', 'STACK_TOO_LARGE', '*(u64 *)(r10 - 128) = 0\n call f1\n exit\nf1:\n *(u64 *)(r10 - 128) = 0\n call f2\n exit\nf2:\n ld_pseudo r2, 1, 4\n r3 = 0\n call 12\n r0 = 0\n exit'),
+  ok('sibling calls do not add up', '*(u64 *)(r10 - 256) = 0\n call f1\n call f2\n exit\nf1:\n *(u64 *)(r10 - 256) = 0\n r0 = 0\n exit\nf2:\n *(u64 *)(r10 - 256) = 0\n r0 = 0\n exit'),
+  bad('three frames over 512 bytes', 'STACK_TOO_LARGE', '*(u64 *)(r10 - 200) = 0\n call f1\n exit\nf1:\n *(u64 *)(r10 - 200) = 0\n call f2\n exit\nf2:\n *(u64 *)(r10 - 200) = 0\n r0 = 0\n exit'),
+  bad('gotol out of range', 'BAD_JUMP', 'r0 = 0\n gotol +5\n exit'),
+  bad('gotol into lddw', 'BAD_JUMP', 'gotol +1\n r0 = 1 ll\n exit'),
+  ok('gotol backwards loop', 'r1 = 0\nloop:\n r1 += 1\n if r1 > 9 goto out\n gotol loop\nout:\n r0 = 0\n exit'),
+  bad('gotol with off set', 'INVALID_INSN', '.byte 0x06, 0, 1, 0, 0, 0, 0, 0\n r0 = 0\n exit'),
+  bad('gotol across subprograms', 'BAD_JUMP', 'call fn\n gotol fn2\n exit\nfn:\nfn2:\n r0 = 0\n exit'),
+  bad('gotol self loop', 'INFINITE_LOOP', 'r0 = 0\n if r1 == 0 goto +1\nl:\n gotol l\n exit'),
+  ok('map value lddw with an offset', 'ld_pseudo r1, 2, 0x3c00000006\n r0 = *(u32 *)(r1 + 0)\n exit'),
+  bad('map value lddw offset plus access past the end', 'MAP_VALUE_OUT_OF_BOUNDS', 'ld_pseudo r1, 2, 0x3c00000006\n r0 = *(u64 *)(r1 + 0)\n exit'),
+  bad('map value lddw offset at value_size', 'BAD_MAP_FD', 'ld_pseudo r1, 2, 0x4000000006\n r0 = *(u8 *)(r1 + 0)\n exit'),
+  bad('map value lddw on a hash map', 'BAD_MAP_FD', 'ld_pseudo r1, 2, 1\n r0 = *(u8 *)(r1 + 0)\n exit'),
+  bad('map value lddw on a multi-entry array', 'BAD_MAP_FD', 'ld_pseudo r1, 2, 2\n r0 = *(u8 *)(r1 + 0)\n exit'),
+  bad('map fd lddw with a second-half immediate', 'INVALID_INSN', 'ld_pseudo r1, 1, 0x100000001\n r0 = 0\n exit'),
+  bad('unknown lddw source in dead code', 'INVALID_INSN', 'r0 = 0\n if r0 == 0 goto +2\n .byte 0x18, 0x70, 0, 0, 1, 0, 0, 0\n .byte 0, 0, 0, 0, 0, 0, 0, 0\n exit'),
+];
+
+const ctxRules: Case[] = [
+  bad('xdp write data', 'CTX_ACCESS', 'r2 = 0\n *(u32 *)(r1 + 0) = r2\n r0 = 0\n exit'),
+  bad('xdp negative ctx offset', 'CTX_ACCESS', 'r0 = *(u32 *)(r1 - 4)\n exit'),
+  bad('xdp narrow data_meta', 'CTX_ACCESS', 'r0 = *(u16 *)(r1 + 8)\n exit'),
+  ok('xdp ctx offset undone', 'r1 += 4\n r1 += -4\n r0 = *(u32 *)(r1 + 12)\n exit'),
+  bad('xdp ctx variable offset', 'MODIFIED_CTX', 'r2 = *(u32 *)(r1 + 12)\n r2 &= 4\n r1 += r2\n r0 = *(u32 *)(r1 + 0)\n exit'),
+  ok('tc narrow read inside mark', 'r0 = *(u8 *)(r1 + 9)\n exit', 'sched_cls'),
+  bad('tc misaligned narrow read', 'CTX_ACCESS', 'r0 = *(u16 *)(r1 + 9)\n exit', 'sched_cls'),
+  bad('tc narrow write of mark', 'CTX_ACCESS', 'r2 = 1\n *(u16 *)(r1 + 8) = r2\n r0 = 0\n exit', 'sched_cls'),
+  bad('tc write protocol', 'CTX_ACCESS', 'r2 = 1\n *(u32 *)(r1 + 16) = r2\n r0 = 0\n exit', 'sched_cls'),
+  ok('tc write priority and tc_index', 'r2 = 1\n *(u32 *)(r1 + 32) = r2\n *(u32 *)(r1 + 44) = r2\n r0 = 0\n exit', 'sched_cls'),
+  bad('socket filter write priority', 'CTX_ACCESS', 'r2 = 1\n *(u32 *)(r1 + 32) = r2\n r0 = 0\n exit', 'socket_filter'),
+  bad('tc cb 64-bit at an odd word', 'CTX_ACCESS', 'r0 = *(u64 *)(r1 + 52)\n exit', 'sched_cls'),
+  bad('tc read past the struct', 'CTX_ACCESS', 'r0 = *(u32 *)(r1 + 192)\n exit', 'sched_cls'),
+  bad('socket filter wire_len', 'CTX_ACCESS', 'r0 = *(u32 *)(r1 + 160)\n exit', 'socket_filter'),
+  ok('tc wire_len', 'r0 = *(u32 *)(r1 + 160)\n exit', 'sched_cls'),
+  ok('tc st imm into mark', '*(u32 *)(r1 + 8) = 1\n r0 = 0\n exit', 'sched_cls'),
+  ok('socket filter st imm into cb', '*(u32 *)(r1 + 48) = 7\n r0 = 0\n exit', 'socket_filter'),
+  bad('socket filter st imm into mark', 'CTX_ACCESS', '*(u32 *)(r1 + 8) = 7\n r0 = 0\n exit', 'socket_filter'),
+  differs('sockets are not modelled: __sk_buff->sk is not accessible', bad('tc sk field', 'CTX_ACCESS', 'r0 = *(u64 *)(r1 + 168)\n exit', 'sched_cls')),
+  ok('tc hwtstamp read', 'r0 = *(u64 *)(r1 + 184)\n exit', 'sched_cls'),
+  bad('tc hwtstamp write', 'CTX_ACCESS', 'r0 = 0\n *(u64 *)(r1 + 184) = r0\n exit', 'sched_cls'),
+];
+
 /** CASES is the whole table. */
 export const CASES: Case[] = [
   ...controlFlow, ...subprogs, ...registers, ...pointers, ...stack, ...xdpCtx, ...packet, ...skb, ...maps, ...helpers, ...scalars, ...raw,
+  ...callbacks, ...refs, ...bounds, ...memory, ...calls, ...ctxRules,
 ];

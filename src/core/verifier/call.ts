@@ -167,7 +167,8 @@ function result(v: Verifier, st: VState, p: HelperProto, meta: Meta, pc: number)
       if (MAP_OF_MAPS.has(meta.map!.type)) return innerMap(v, meta.map!);
       if (!VALUE_MAPS.has(meta.map!.type)) reject('HELPER_MAP', `cannot pass map_type ${meta.map!.type} into func ${fname(p)}`);
       if (meta.constKey !== null && ARRAYS.has(meta.map!.type) && meta.constKey < BigInt(meta.map!.info.maxEntries)) {
-        return ptrReg(RegType.PTR_TO_MAP_VALUE, { map: meta.map });
+        // a value holding a spin lock keeps an id: the lock is identified by it
+        return ptrReg(RegType.PTR_TO_MAP_VALUE, { map: meta.map, id: meta.map!.info.spinLockOff === undefined ? 0 : v.newId() });
       }
       return ptrReg(RegType.PTR_TO_MAP_VALUE, { map: meta.map, nullable: true, id: v.newId() });
     case 'RET_PTR_TO_RINGBUF_MEM_OR_NULL': {
@@ -199,11 +200,11 @@ function spinLock(st: VState, lock: boolean, reg: Reg): void {
   if (off !== m.info.spinLockOff) reject('LOCK', `off ${reg.off} doesn't point to 'struct bpf_spin_lock' that is at ${m.info.spinLockOff}`);
   if (lock) {
     if (st.lock) reject('LOCK', 'Locking two bpf_spin_locks are not allowed');
-    st.lock = { mapFd: m.fd, off, id: 0 };
+    st.lock = { mapFd: m.fd, off, id: reg.id };
     return;
   }
   if (!st.lock) reject('LOCK', 'bpf_spin_unlock without taking a lock');
-  if (st.lock.mapFd !== m.fd || st.lock.off !== off) reject('LOCK', 'bpf_spin_unlock of different lock');
+  if (st.lock.mapFd !== m.fd || st.lock.off !== off || st.lock.id !== reg.id) reject('LOCK', 'bpf_spin_unlock of different lock');
   st.lock = null;
 }
 

@@ -21,6 +21,8 @@ export interface Subprog {
   callees: Set<number>;
   /** deepest stack byte it touches (positive, bytes below r10), filled in by the analysis */
   stackDepth: number;
+  /** it calls bpf_tail_call */
+  tailCall: boolean;
 }
 
 /** Cfg is what the analysis needs to know about the program's shape. */
@@ -66,8 +68,14 @@ function unsupported(prog: Program, halves: Set<number>): void {
     if (isCall(i) && (i.dst !== 0 || i.off !== 0)) reject('INVALID_INSN', 'BPF_CALL uses reserved fields', pc);
     if (isLddw(i) && i.src === o.BPF_PSEUDO_BTF_ID) reject('UNSUPPORTED', 'ldimm64 of a BTF id is not supported', pc);
     if (isPseudoFunc(i) && (prog[pc + 1].imm !== 0 || i.dst === o.R10)) reject('INVALID_INSN', 'invalid bpf func reference', pc);
+    // checked on every lddw, reachable or not, like the kernel's resolve_pseudo_ldimm64
+    const mapFd = i.src === o.BPF_PSEUDO_MAP_FD || i.src === o.BPF_PSEUDO_MAP_IDX;
+    if (isLddw(i) && mapFd && prog[pc + 1].imm !== 0) reject('INVALID_INSN', 'unrecognized bpf_ld_imm64 insn', pc);
   });
 }
+
+/** BPF_FUNC_TAIL_CALL is bpf_tail_call's helper id. */
+const BPF_FUNC_TAIL_CALL = 12;
 
 const CLASS_NAMES = ['BPF_LD', 'BPF_LDX', 'BPF_ST', 'BPF_STX', 'BPF_ALU', 'BPF_JMP', 'BPF_JMP32', 'BPF_ALU64'];
 
@@ -87,9 +95,12 @@ function findSubprogs(prog: Program, halves: Set<number>): { subprogs: Subprog[]
     starts.add(t);
   });
   const sorted = [...starts].sort((a, b) => a - b);
-  const subprogs = sorted.map((start, k) => ({ start, end: sorted[k + 1] ?? prog.length, callees: new Set<number>(), stackDepth: 0 }));
+  const subprogs = sorted.map((start, k) => ({ start, end: sorted[k + 1] ?? prog.length, callees: new Set<number>(), stackDepth: 0, tailCall: false }));
   const subprogOf = new Int32Array(prog.length);
   subprogs.forEach((s, k) => subprogOf.fill(k, s.start, s.end));
+  prog.forEach((i, pc) => {
+    if (!halves.has(pc) && isCall(i) && i.src === 0 && i.imm === BPF_FUNC_TAIL_CALL) subprogs[subprogOf[pc]].tailCall = true;
+  });
   return { subprogs, subprogOf };
 }
 
@@ -286,4 +297,24 @@ export function checkStackChains(cfg: Cfg): void {
   };
   const r = chain(0);
   if (r.total > o.STACK_FRAME_SIZE) reject('STACK_TOO_LARGE', `combined stack size of ${r.frames} calls is ${r.total}. Too large`);
+  checkTailCallStack(cfg);
+}
+
+/**
+ * checkTailCallStack: a subprogram calling bpf_tail_call may not run under 256 bytes or more
+ * of its callers' stack (the kernel's limit: a tail call keeps the callers' frames, and a chain
+ * of tail calls through such subprograms must fit the kernel stack).
+ */
+function checkTailCallStack(cfg: Cfg): void {
+  const above = new Array<number>(cfg.subprogs.length).fill(-1);
+  const visit = (k: number, depth: number): void => {
+    const s = cfg.subprogs[k];
+    if (k !== 0 && s.tailCall && depth >= 256) {
+      reject('STACK_TOO_LARGE', `tail_calls are not allowed when call stack of previous frames is ${depth} bytes. Too large`);
+    }
+    if (depth <= above[k]) return; // a deeper chain of callers was already checked below k
+    above[k] = depth;
+    for (const c of s.callees) visit(c, depth + roundStack(s.stackDepth));
+  };
+  visit(0, 0);
 }

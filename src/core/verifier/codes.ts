@@ -52,7 +52,6 @@ export const REJECT_CODES = {
   LD_ABS: 'LD_ABS/LD_IND in a program type without skb, or with r6 not the context',
   INVALID_ATOMIC: 'atomic operation on memory that does not allow it',
   STACK_PTR_SPILL: "a pointer to the stack stored into the caller's stack frame",
-  CTX_STORE: 'BPF_ST (immediate store) into the context',
 } as const;
 
 /** RejectCode is a stable rejection code. */

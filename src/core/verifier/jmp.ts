@@ -101,7 +101,9 @@ function markNull(st: VState, ptr: Reg, isNull: boolean): void {
   const id = ptr.id;
   mapRegs(st, (r) => {
     if (!r.nullable || r.id !== id) return r;
-    return isNull ? constReg(0n) : { ...r, nullable: false, id: r.ref ? r.id : 0 };
+    // references and values holding a spin lock keep their id (the lock is identified by it)
+    const keep = r.ref || (r.type === RegType.PTR_TO_MAP_VALUE && r.map?.info.spinLockOff !== undefined);
+    return isNull ? constReg(0n) : { ...r, nullable: false, id: keep ? r.id : 0 };
   });
   if (isNull && ptr.ref) st.refs = st.refs.filter((x) => x.id !== ptr.ref);
 }

@@ -38,12 +38,17 @@ export function access(v: Verifier, st: VState, a: Access): Reg | undefined {
   const reg = v.readReg(st, a.regno);
   if (reg.type === RegType.SCALAR) reject('INVALID_MEM_ACCESS', `R${a.regno} invalid mem access 'scalar'`);
   if (reg.nullable) reject('NULL_POINTER', `R${a.regno} invalid mem access '${typeName(reg)}'`);
+  if (a.atomic && (reg.type === RegType.PTR_TO_MAP_VALUE || reg.type === RegType.PTR_TO_MEM) && !aligned(reg, a.off, a.size)) {
+    // the kernel is strict about the alignment of atomics wherever they point (WebAssembly traps too)
+    reject('INVALID_ATOMIC', `misaligned ${typeName(reg)} access off ${tStr(reg.s.t)}+${reg.off}+${a.off} size ${a.size}`);
+  }
   switch (reg.type) {
     case RegType.PTR_TO_STACK: return stackAccess(v, st, reg, a);
     case RegType.PTR_TO_CTX: return ctxMem(v, reg, a);
     case RegType.PTR_TO_MAP_VALUE:
       regionAccess(reg, a, reg.map!.info.valueSize, (o, s) =>
         `invalid access to map value, value_size=${reg.map!.info.valueSize} off=${o} size=${s}`, 'MAP_VALUE_OUT_OF_BOUNDS');
+      noLockAccess(reg, reg.off + a.off, a.size);
       return a.write ? undefined : loadedScalar(a.size, !!a.sx);
     case RegType.PTR_TO_MAP_KEY:
       if (a.write) reject('INVALID_MEM_ACCESS', `R${a.regno} cannot write into map_key`);
@@ -71,6 +76,19 @@ function varBounds(reg: Reg, regno: number, fixed: number): void {
   if (reg.s.umax >= BigInt(BPF_MAX_VAR_OFF)) {
     reject('UNBOUNDED_MEM_ACCESS', `R${regno} unbounded memory access, make sure to bounds check any such access`);
   }
+}
+
+/**
+ * noLockAccess refuses loads, stores and helper accesses that may touch the bpf_spin_lock of
+ * a map value (check_map_access): only bpf_spin_lock/unlock may use it.
+ */
+function noLockAccess(reg: Reg, fixed: number, size: number): void {
+  const p = reg.map!.info.spinLockOff;
+  if (p === undefined || size === 0) return;
+  const c = isConst(reg.s);
+  const lo = fixed + num(c ? BigInt.asIntN(64, reg.s.t.v) : reg.s.smin);
+  const hi = fixed + num(c ? BigInt.asIntN(64, reg.s.t.v) : reg.s.umax) + size;
+  if (lo < p + 4 && p < hi) reject('LOCK', 'bpf_spin_lock cannot be accessed directly by load/store');
 }
 
 /** regionAccess checks [off + var, off + var + size) against a region of `limit` bytes. */
@@ -108,7 +126,6 @@ function checkPacket(reg: Reg, regno: number, fixed: number, size: number): void
 }
 
 function ctxMem(v: Verifier, reg: Reg, a: Access): Reg | undefined {
-  if (a.imm) reject('CTX_STORE', `BPF_ST stores into R${a.regno} ctx is not allowed`);
   if (a.atomic) reject('INVALID_ATOMIC', `BPF_ATOMIC stores into R${a.regno} ctx is not allowed`);
   if (reg.off !== 0 || !isConst(reg.s) || reg.s.t.v !== 0n) {
     reject('MODIFIED_CTX', `dereference of modified ctx ptr R${a.regno} off=${reg.off} disallowed`);
@@ -127,9 +144,14 @@ function stackFrame(st: VState, reg: Reg): { frame: ReturnType<typeof cur>; own:
   return { frame: st.frames[reg.frame], own: reg.frame === st.frames.length - 1 };
 }
 
-function checkAligned(reg: Reg, regno: number, off: number, size: number): void {
+/** aligned tells whether an access of `size` bytes at `off` from the pointer is aligned for every value of its offset. */
+function aligned(reg: Reg, off: number, size: number): boolean {
   const t = tAdd(reg.s.t, tConst(BigInt(reg.off + off)));
-  if ((t.v | t.m) & BigInt(size - 1)) {
+  return ((t.v | t.m) & BigInt(size - 1)) === 0n;
+}
+
+function checkAligned(reg: Reg, regno: number, off: number, size: number): void {
+  if (!aligned(reg, off, size)) {
     reject('MISALIGNED_STACK', `misaligned stack access off ${tStr(reg.s.t)}+${reg.off}+${off} size ${size}`);
   }
 }
@@ -207,6 +229,7 @@ export function helperMem(v: Verifier, st: VState, m: MemArg): void {
     case RegType.PTR_TO_MAP_VALUE:
       checkRegion(reg, m.regno, reg.off, m.sizeMin, m.sizeMax, reg.map!.info.valueSize, (o, s) =>
         `invalid access to map value, value_size=${reg.map!.info.valueSize} off=${o} size=${s}`, 'MAP_VALUE_OUT_OF_BOUNDS');
+      noLockAccess(reg, reg.off, m.sizeMax);
       return;
     case RegType.PTR_TO_MAP_KEY:
       if (m.write) break;

@@ -125,6 +125,9 @@ function fromView32(v: View): Scalar {
  * `signedDiv` selects SDIV/SMOD (off = 1).
  */
 export function scalarAlu(op: number, a: Scalar, b: Scalar, is64: boolean, signedDiv = false): Scalar {
+  // the kernel marks these results unknown in all 64 bits, even for ALU32 and constant
+  // operands; being more precise would accept programs it rejects (fuzz seed 7017)
+  if (!computable(op, b, is64)) return UNKNOWN;
   if (tIsConst(a.t) && tIsConst(b.t)) return known(concrete(op, a.t.v, b.t.v, is64 ? 64 : 32, signedDiv));
   if (!is64) {
     const r = opView(32, op, view32(a), view32(b), signedDiv, null);
@@ -136,6 +139,17 @@ export function scalarAlu(op: number, a: Scalar, b: Scalar, is64: boolean, signe
   if (LOW_BITS_OPS.has(op)) r32 = opView(32, op, view32(a), view32(b), false, null);
   else if (op === o.BPF_LSH && tIsConst(b.t) && b.t.v < 32n) r32 = opView(32, op, view32(a), view32(b), false, null);
   return fromViews(r64, r32);
+}
+
+/**
+ * computable is the kernel's is_safe_to_compute_dst_reg_range: ranges are computed for
+ * add/sub/mul/and/or/xor, and for shifts by a constant (at the operation's width) whose
+ * 64-bit value is below the width; never for div/mod.
+ */
+function computable(op: number, b: Scalar, is64: boolean): boolean {
+  if (LOW_BITS_OPS.has(op)) return true;
+  if (op !== o.BPF_LSH && op !== o.BPF_RSH && op !== o.BPF_ARSH) return false;
+  return tIsConst(is64 ? b.t : tSubreg(b.t)) && b.umax < (is64 ? 64n : 32n);
 }
 
 /** concrete computes an ALU operation on known values with the runtime's semantics (fast path for constants). */
