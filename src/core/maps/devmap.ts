@@ -13,7 +13,7 @@
 import type { AddressSpace } from '../vm/memory.js';
 import type { MapStorage } from './create.js';
 import {
-  BPF_EXIST, BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT, H_BUCKETS, H_COUNT,
+  BPF_EXIST, BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT, H_AUX, H_BUCKETS, H_COUNT,
   H_FLAGS, H_FREE, H_KEYS, H_MAX_ENTRIES, H_NBUCKETS, H_NEXT, H_VALUES,
 } from './layout.js';
 import { arrayGetNextKey } from './ops-array.js';
@@ -43,6 +43,21 @@ function devFlags(a: ExtMapAttr): ExtMapAttr {
   return { ...a, mapFlags: (a.mapFlags ?? 0) | BPF_F_RDONLY_PROG };
 }
 
+/**
+ * H_DEV_GEN: a u32 counting the map's changes (every successful update and delete), so a
+ * user of devEntries (the switch's flood table) can tell cheaply whether it is still current.
+ */
+export const H_DEV_GEN = H_AUX;
+
+/** devGeneration is the map's change count (see H_DEV_GEN). */
+export function devGeneration(space: AddressSpace, hdr: number): number {
+  return u32At(space, hdr + H_DEV_GEN);
+}
+
+function changed(space: AddressSpace, hdr: number): void {
+  space.dv.setUint32(hdr + H_DEV_GEN, (u32At(space, hdr + H_DEV_GEN) + 1) >>> 0, true);
+}
+
 function slotOf(space: AddressSpace, hdr: number, i: number): number {
   return u32At(space, hdr + H_VALUES) + i * 8;
 }
@@ -70,6 +85,7 @@ export function devmapUpdate(space: AddressSpace, hdr: number, i: number, val: D
   const s = slotOf(space, hdr, i);
   space.dv.setUint32(s, val ? val.ifindex : 0, true);
   space.dv.setUint32(s + 4, val ? val.prog : 0, true);
+  changed(space, hdr);
   return 0;
 }
 
@@ -77,6 +93,7 @@ export function devmapUpdate(space: AddressSpace, hdr: number, i: number, val: D
 export function devmapDelete(space: AddressSpace, hdr: number, i: number): number {
   if (i >= u32At(space, hdr + H_MAX_ENTRIES)) return -EINVAL;
   space.dv.setBigUint64(slotOf(space, hdr, i), 0n, true);
+  changed(space, hdr);
   return 0;
 }
 
@@ -169,6 +186,7 @@ export function devhashUpdate(space: AddressSpace, hdr: number, key: number, val
   const b = bucketAddr(space, hdr, key);
   dv.setUint32(linkAddr(space, hdr, e), u32At(space, b), true);
   dv.setUint32(b, e, true);
+  changed(space, hdr);
   return 0;
 }
 
@@ -182,6 +200,7 @@ export function devhashDelete(space: AddressSpace, hdr: number, key: number): nu
   dv.setUint32(linkAddr(space, hdr, e), u32At(space, hdr + H_FREE), true);
   dv.setUint32(hdr + H_FREE, e, true);
   dv.setUint32(hdr + H_COUNT, u32At(space, hdr + H_COUNT) - 1, true);
+  changed(space, hdr);
   return 0;
 }
 

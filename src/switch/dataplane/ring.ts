@@ -17,12 +17,21 @@ export class Ring {
   readonly slots: number;
   private readonly v: Views;
   private readonly atomic: boolean;
+  /** hdr: a view covering the ring (a shared memory's old buffers stay valid; an unshared one's detach) */
+  private hdr: Uint32Array;
 
   private constructor(readonly space: AddressSpace, readonly addr: number, views?: Views) {
     this.v = views ?? new Views(space);
     this.size = this.v.refresh().u32[(addr + RING_MASK) >>> 2] + 1;
     this.slots = addr + RING_HDR;
     this.atomic = space.shared;
+    this.hdr = this.v.u32;
+  }
+
+  /** words returns a view covering the ring, refreshed only after an unshared memory grew. */
+  private words(): Uint32Array {
+    const u = this.hdr;
+    return u.byteLength !== 0 ? u : (this.hdr = this.v.refresh().u32);
   }
 
   /** create allocates a ring of `size` slots (a power of two) in `space`. */
@@ -41,14 +50,14 @@ export class Ring {
   }
 
   private load(off: number): number {
-    const u32 = this.v.refresh().u32;
+    const u32 = this.words();
     const i = (this.addr + off) >>> 2;
     return this.atomic ? Atomics.load(u32, i) >>> 0 : u32[i];
   }
 
   /** store publishes a header word (Atomics in shared memory). */
   store(off: number, val: number): void {
-    const u32 = this.v.refresh().u32;
+    const u32 = this.words();
     const i = (this.addr + off) >>> 2;
     if (this.atomic) Atomics.store(u32, i, val);
     else u32[i] = val;
@@ -103,7 +112,7 @@ export class Ring {
     const tail = this.tail;
     if (((tail - this.head) >>> 0) >= this.size) return false;
     const s = this.slotAddr(tail, 0) >>> 2;
-    const u32 = this.v.refresh().u32;
+    const u32 = this.words();
     u32[s] = addr;
     u32[s + 1] = len;
     this.store(RING_TAIL, (tail + 1) >>> 0);

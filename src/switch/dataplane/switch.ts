@@ -18,7 +18,7 @@ import {
   CTR, DEFAULT_FRAME_SIZE, ETH_HLEN, MAX_IFINDEX, PROG_VALE, PROG_XDP, PUNT_SIZE, SW_CTX, SW_IFTABLE, SW_KIND,
   SW_NPORTS, SW_POOL, SW_PORTS, SW_PUNTS, SW_REDIRECT, SW_REDIRECT_FLAGS, SW_SIZE, SW_FLOOD, FLOOD_DEVMAP, FLOOD_MEMBERS, SW_EGRESS,
 } from './layout.js';
-import { devEntries } from '../../core/maps/devmap.js';
+import { devEntries, devGeneration } from '../../core/maps/devmap.js';
 import type { Runtime } from '../../core/runtime/runtime.js';
 import { registerRedirectMap } from '../../core/runtime/redirect.js';
 import { FramePool } from './pool.js';
@@ -153,13 +153,14 @@ export class Switch {
     dv.setUint32(this.state + SW_CTX, this.frame.md, true);
     dv.setUint32(this.state + SW_POOL, this.pool.addr, true);
     dv.setUint32(this.state + SW_PUNTS, this.space.alloc(PUNT_SIZE * this.batch, 16), true);
-    dv.setUint32(this.state + SW_FLOOD, this.space.alloc(FLOOD_MEMBERS + this.ports.length, 16), true);
+    this.flood = this.space.alloc(FLOOD_MEMBERS + this.ports.length, 16);
+    dv.setUint32(this.state + SW_FLOOD, this.flood, true);
   }
 
   /** flood is the address of the flood table (see layout.ts FLOOD_*). */
-  get flood(): number {
-    return this.views.dv.getUint32(this.state + SW_FLOOD, true);
-  }
+  flood = 0;
+  /** the devmap change count the flood table was built from */
+  private floodGen = 0;
 
   /**
    * describeFlood makes the flood table describe `devmap` (a header address): one byte per port,
@@ -167,6 +168,7 @@ export class Switch {
    * itself; the first broadcast through another devmap is punted and switches the table.
    */
   private describeFlood(devmap: number): void {
+    this.floodGen = devGeneration(this.space, devmap);
     const entries = devEntries(this.space, devmap);
     const members = new Set(entries.map((e) => e.ifindex));
     const u8 = this.views.refresh().u8, t = this.flood;
@@ -270,8 +272,8 @@ export class Switch {
     if (!this.loaded) throw new BpfError('EINVAL', 'no program attached to the switch');
     if (this.floodCache.size) this.floodCache.clear();
     // a devmap changed by the control plane is seen from the next step on, in Wasm too
-    const fl = this.views.dv.getUint32(this.flood + FLOOD_DEVMAP, true);
-    if (fl !== 0) this.describeFlood(fl);
+    const fl = this.views.u32[(this.flood + FLOOD_DEVMAP) >>> 2];
+    if (fl !== 0 && devGeneration(this.space, fl) !== this.floodGen) this.describeFlood(fl);
     let n = 0;
     const wasm = this.wasm;
     for (const port of this.ports) {

@@ -16,10 +16,16 @@ export class Views {
     this.refresh();
   }
 
-  /** refresh re-creates the views if the memory has grown since the last call. */
+  /**
+   * refresh re-creates the views if the memory has grown since the last call. Unshared: growth
+   * detaches the old buffer (byteLength 0), a cheap test; the Memory.buffer getter is not
+   * (it showed up at 2-5% of a switch profile), so only shared memories pay it.
+   */
   refresh(): this {
+    const old = this.buf;
+    if (old !== null && !this.space.shared && old.byteLength !== 0) return this;
     const b = this.space.memory.buffer;
-    if (b !== this.buf) {
+    if (b !== old) {
       this.buf = b;
       this.u8 = new Uint8Array(b);
       this.u32 = new Uint32Array(b);

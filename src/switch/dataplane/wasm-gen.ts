@@ -41,6 +41,8 @@ export interface DataplaneLayout {
   checked: boolean;
   /** instruction budget per frame (passed to the JIT's entry) */
   budget: number;
+  /** the program has LD_ABS / LD_IND instructions: the control block's packet is set per frame */
+  ldAbs: boolean;
 }
 
 const { fast: CB_FAST, pktLen: CB_PKT_LEN, pktStart: CB_PKT_START, regions: CB_REGIONS, regionEntry: REGION_ENTRY } = CONTROL_BLOCK;
@@ -124,6 +126,11 @@ class Gen {
     this.ringIndex(this.rx, RING_HEAD);
     c.set(this.head);
     this.ld(this.rx, RING_MASK).set(this.mask);
+    // every frame of the batch is received, whatever happens to it: counted by the first call
+    // (start 0); the calls resuming after a fault (start > 0) do not count again
+    c.get(this.start).op(Op.i32_eqz).if();
+    this.count(this.ctr, CTR.rx_packets, () => c.get(this.n).op(Op.i64_extend_i32_u));
+    c.end();
     c.get(this.start).set(this.k);
     c.block().loop();
     c.get(this.k).get(this.n).op(Op.i32_ge_u, Op.br_if).u32(1);
@@ -142,7 +149,6 @@ class Gen {
       .set(this.slot);
     this.ld(this.slot, RING_HDR).set(this.addr);
     this.ld(this.slot, RING_HDR + 4).set(this.len);
-    this.inc(this.ctr, CTR.rx_packets);
     this.count(this.ctr, CTR.rx_bytes, () => c.get(this.len).op(Op.i64_extend_i32_u));
     this.setContext();
     this.callProgram();
@@ -180,8 +186,10 @@ class Gen {
     }
     st(L.state + SW_REDIRECT, () => c.i32(0));
     if (L.kind !== PROG_VALE) st(L.state + SW_EGRESS, () => c.i32(0));
-    st(L.cb + CB_PKT_START, addr);
-    st(L.cb + CB_PKT_LEN, () => c.get(this.len));
+    if (L.ldAbs) {
+      st(L.cb + CB_PKT_START, addr);
+      st(L.cb + CB_PKT_LEN, () => c.get(this.len));
+    }
     if (L.checked) this.movePacketRegion();
   }
 
@@ -205,9 +213,10 @@ class Gen {
 
   private callProgram(): void {
     const { c, L } = this;
-    // r1 = &ctx, r2..r5 = 0 (rewritten per frame: a helper may have run another program)
+    // r1 = &ctx, r2..r5 = 0 (rewritten per frame: a helper may have run another program; a
+    // trusted program passed the verifier, which refuses reads of r2..r5 before writes)
     c.i32(0).i64(L.md).mem(Op.i64_store, 3, L.cb + CONTROL_BLOCK.args);
-    for (let r = 1; r < 5; r++) c.i32(0).i64(0).mem(Op.i64_store, 3, L.cb + CONTROL_BLOCK.args + 8 * r);
+    if (L.checked) for (let r = 1; r < 5; r++) c.i32(0).i64(0).mem(Op.i64_store, 3, L.cb + CONTROL_BLOCK.args + 8 * r);
     f64const(c, L.budget);
     c.call(this.prog);
     c.i32(0).mem(Op.i32_load, 2, L.cb + CONTROL_BLOCK.r0).set(this.v);

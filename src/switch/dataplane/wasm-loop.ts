@@ -9,7 +9,8 @@
 import { BpfError } from '../../core/errors.js';
 import { isLdAbsExit, jitEntry, type JitControl, type JitEntry } from '../../core/jit/embed.js';
 import { DEFAULT_BUDGET } from '../../core/vm/engine.js';
-import { PERM_RW } from '../../core/vm/memory.js';
+import { PERM_RW, type Region } from '../../core/vm/memory.js';
+import { BPF_ABS, BPF_IND, BPF_LD } from '../../core/isa/opcodes.js';
 import { PUNT_EGRESS, PUNT_ADDR, PUNT_DATA, PUNT_END, PUNT_FLAGS, PUNT_R0, PUNT_SIZE, PUNT_TARGET, SW_CURSOR, SW_IFTABLE, SW_NPUNT, SW_PORTS, SW_PUNTS } from './layout.js';
 import { buildDataplane } from './wasm-gen.js';
 import { faultFrame, finishFrame } from './js-loop.js';
@@ -23,6 +24,8 @@ export class WasmDataplane {
   private readonly batchFn: BatchFn;
   private readonly rt: JitControl;
   private readonly prog: JitEntry;
+  /** the run's regions: the context, then the whole pool as the packet (for helpers' checks), then the runtime's */
+  private readonly frame: { regions: readonly Region[]; pktStart: number; pktLen: number };
 
   constructor(private readonly sw: Switch) {
     const prog = jitEntry(sw.loaded);
@@ -36,10 +39,16 @@ export class WasmDataplane {
       iftable: dv.getUint32(sw.state + SW_IFTABLE, true), ports: dv.getUint32(sw.state + SW_PORTS, true),
       punts: dv.getUint32(sw.state + SW_PUNTS, true), flood: sw.flood, cb: this.rt.cb, checked: this.prog.checked,
       budget: this.prog.counting ? Math.min(sw.frame.opts.budget ?? DEFAULT_BUDGET, 2 ** 62) : 0,
+      ldAbs: sw.loaded!.insns.some((i) => (i.code & 0x07) === BPF_LD && ((i.code & 0xe0) === BPF_ABS || (i.code & 0xe0) === BPF_IND)),
     });
     const env: Record<string, unknown> = { memory: sw.space.memory, prog: prog.entry };
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), { env } as WebAssembly.Imports);
     this.batchFn = inst.exports.batch as unknown as BatchFn;
+    // The JIT's control block names the context and (for helpers' checks) the whole pool as
+    // the packet region; the loop narrows the packet region to each frame for the program.
+    const pool = { start: sw.pool.base, end: sw.pool.base + sw.pool.count * sw.pool.frameSize, perm: PERM_RW, name: 'packet' };
+    const regions = sw.frame.opts.regions!;
+    this.frame = { regions: [regions[0], pool, ...regions.slice(2)], pktStart: 0, pktLen: -1 };
   }
 
   /** processBatch runs one RX batch of `port` in WebAssembly; returns the number of frames taken. */
@@ -47,11 +56,7 @@ export class WasmDataplane {
     const n = port.rx.peek(this.sw.batch);
     if (n === 0) return 0;
     const sw = this.sw;
-    // The JIT's control block names the context and (for helpers' checks) the whole pool as
-    // the packet region; the loop narrows the packet region to each frame for the program.
-    const pool = { start: sw.pool.base, end: sw.pool.base + sw.pool.count * sw.pool.frameSize, perm: PERM_RW, name: 'packet' };
-    const regions = sw.frame.opts.regions!;
-    this.rt.enter({ regions: [regions[0], pool, ...regions.slice(2)], pktStart: 0, pktLen: -1 });
+    this.rt.enter(this.frame);
     const u32 = sw.views.refresh().u32;
     u32[(sw.state + SW_NPUNT) >>> 2] = 0;
     const head = port.rx.head;
