@@ -12,6 +12,7 @@ import type { Runtime } from './runtime.js';
 import type { BpfProgram } from './object-program.js';
 import { decodeGlobal, encodeGlobal, findGlobal, type GlobalValue } from './object-data.js';
 import { pinMap, rawUpdate, syncPins, type PinStore } from './pin.js';
+import { progArrayIds } from './tailcall.js';
 
 /** Collection holds the live programs and maps of one loaded object. */
 export class Collection {
@@ -70,10 +71,20 @@ export class Collection {
     pinMap(this.rt, store, this.fd(name), path);
   }
 
-  /** close writes pinned maps back; the collection should not be used afterwards. */
+  /**
+   * close writes pinned maps back and unloads the programs from the runtime (their fds and ids
+   * are freed, as closing a libbpf object drops the kernel's programs), except those a prog
+   * array still holds, which stay reachable by tail calls. The maps stay (the address space
+   * does not reclaim memory). The collection should not be used afterwards.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     syncPins(this.rt);
+    const held = progArrayIds(this.rt);
+    for (const p of Object.values(this.programs)) {
+      const info = this.rt.progs.fd(p.fd);
+      if (info && !held.has(info.id)) this.rt.progs.remove(p.fd);
+    }
   }
 }

@@ -35,6 +35,15 @@ export class ProgTable {
     return p;
   }
 
+  /** remove drops the program of `fd` (its fd and id no longer resolve); false when there is none. */
+  remove(fd: number): boolean {
+    const p = this.byFd.get(fd);
+    if (!p) return false;
+    this.byFd.delete(fd);
+    this.byId.delete(p.id);
+    return true;
+  }
+
   /** fd returns the program of `fd`, or undefined. */
   fd(fd: number): ProgInfo | undefined {
     return this.byFd.get(fd);

@@ -128,3 +128,17 @@ export function progArrayDelete(rt: Runtime, m: MapInfo, key: Uint8Array): void 
   if (rt.space.dv.getUint32(at, true) === 0) throw errnoError('BPF_MAP_DELETE_ELEM', -ENOENT);
   rt.space.dv.setUint32(at, 0, true);
 }
+
+/** progArrayIds lists the program ids held by the slots of every prog array of `rt`. */
+export function progArrayIds(rt: Runtime): Set<number> {
+  const ids = new Set<number>();
+  const dv = rt.space.dv;
+  for (const m of rt.maps()) {
+    if (m.mapType !== BPF_MAP_TYPE_PROG_ARRAY) continue;
+    for (let i = 0; i < m.maxEntries; i++) {
+      const id = dv.getUint32(m.values + i * 8, true);
+      if (id) ids.add(id);
+    }
+  }
+  return ids;
+}
