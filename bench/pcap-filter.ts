@@ -7,7 +7,9 @@
  *     the floor of any Node command), each against a fresh tcpdump process;
  *   - the same end to end for the pcapng copy of the file (tcpdump reads it too);
  *   - in process: filterPcapFile in this process (expression compiled, converted, JIT-compiled,
- *     1 MiB windows read into Wasm memory, scanned by the Wasm loop, selection written).
+ *     1 MiB windows read into Wasm memory, scanned by the Wasm loop, selection written);
+ *   - CPU time (user + system, from bash's `times`) of the tcpdump and CLI processes, which the
+ *     machine's other load disturbs less than wall time.
  * Every selection is checked against tcpdump's first. Rates are million packets/s.
  * Usage: node dist/bench/pcap-filter.js [--packets N] [--trials N] [--json]
  */
@@ -50,6 +52,18 @@ function timeSpawn(cmd: string, args: string[], env?: Record<string, string>, re
   return performance.now() - t0;
 }
 
+/**
+ * cpuSpawn runs a command under bash and returns its user + system CPU milliseconds (bash's
+ * `times`: the children's rusage), less sensitive than wall time to the machine's other load.
+ */
+function cpuSpawn(cmd: string, args: string[], env?: Record<string, string>): number {
+  const r = spawnSync('bash', ['-c', '"$@" >/dev/null 2>&1 || exit 99; times', 'bash', cmd, ...args],
+    { encoding: 'utf8', env: env && { ...process.env, ...env } });
+  const m = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(r.stdout.trim());
+  if (r.status !== 0 || !m) throw new Error(`${cmd} ${args.join(' ')} failed under bash (${r.status})`);
+  return (Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4])) * 1000;
+}
+
 function tcpdumpCount(file: string, expr: string): number {
   const out = execFileSync('tcpdump', ['-r', file, '-w', '-', '--', expr], { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 30 });
   return readCapture(new Uint8Array(out)).packets.length;
@@ -65,7 +79,7 @@ const median = (xs: number[]): number => {
 };
 
 /** COLUMNS are the timed runs of a trial, in the order they run. */
-const COLUMNS = ['tcpdump', 'cli', 'cliNoCache', 'nodeStart', 'tcpdumpNg', 'cliNg', 'batch'] as const;
+const COLUMNS = ['tcpdump', 'cli', 'cliNoCache', 'nodeStart', 'tcpdumpNg', 'cliNg', 'batch', 'tcpdumpCpu', 'cliCpu'] as const;
 type Column = typeof COLUMNS[number];
 
 interface Row {
@@ -92,6 +106,8 @@ function measure(files: { pcap: string; pcapng: string }, expr: string, cache: R
     t.nodeStart.push(timeSpawn('node', ['-e', '0']));
     t.tcpdumpNg.push(timeSpawn('tcpdump', ['-r', files.pcapng, '-w', '/dev/null', '--', expr]));
     t.cliNg.push(timeSpawn('node', [BIN, ...cli(files.pcapng)], cache));
+    t.tcpdumpCpu.push(cpuSpawn('tcpdump', ['-r', files.pcap, '-w', '/dev/null', '--', expr]));
+    t.cliCpu.push(cpuSpawn('node', [BIN, ...cli(files.pcap)], cache));
     const t0 = performance.now();
     const res = filterPcapFile(files.pcap, (lt) => compileFilter(expr, { linktype: lt }), { write: '/dev/null' });
     t.batch.push(performance.now() - t0);
@@ -115,11 +131,12 @@ function main(): void {
   const cell = (r: Row, c: Column, vs: Column): string => `${rate(r.ms[c])} (${(r.ms[vs] / r.ms[c]).toFixed(2)}x)`;
   console.log(`${N} packets, median of ${TRIALS} interleaved trials; million packets/s (ratio to tcpdump on the same file); ` +
     `load average ${load0.map((x) => x.toFixed(1)).join(' ')} at the start, ${load1.map((x) => x.toFixed(1)).join(' ')} at the end`);
-  console.log('| expression | selected | tcpdump ms | tsbpf cli ms | tcpdump | tsbpf cli | cli, no cache | node -e 0 alone | in process | pcapng: tcpdump | pcapng: tsbpf cli |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| expression | selected | tcpdump ms | tsbpf cli ms | tcpdump | tsbpf cli | cli, no cache | node -e 0 alone | in process | pcapng: tcpdump | pcapng: tsbpf cli | cpu ms: tcpdump | cpu ms: tsbpf cli |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     console.log(`| \`${r.expr}\` | ${r.selected} | ${r.ms.tcpdump.toFixed(0)} | ${r.ms.cli.toFixed(0)} | ${rate(r.ms.tcpdump)} | ${cell(r, 'cli', 'tcpdump')} | ` +
-      `${cell(r, 'cliNoCache', 'tcpdump')} | ${cell(r, 'nodeStart', 'tcpdump')} | ${cell(r, 'batch', 'tcpdump')} | ${rate(r.ms.tcpdumpNg)} | ${cell(r, 'cliNg', 'tcpdumpNg')} |`);
+      `${cell(r, 'cliNoCache', 'tcpdump')} | ${cell(r, 'nodeStart', 'tcpdump')} | ${cell(r, 'batch', 'tcpdump')} | ${rate(r.ms.tcpdumpNg)} | ${cell(r, 'cliNg', 'tcpdumpNg')} | ` +
+      `${r.ms.tcpdumpCpu.toFixed(0)} | ${r.ms.cliCpu.toFixed(0)} (${(r.ms.tcpdumpCpu / r.ms.cliCpu).toFixed(2)}x) |`);
   }
 }
 
