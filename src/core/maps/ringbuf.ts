@@ -10,7 +10,8 @@
  * contiguous; here the data area is followed by a second area of the same size that takes
  * the part of a record running past the end (records are always contiguous in memory).
  *
- * Header fields: H_VALUES = data area; aux: consumer (u64), producer (u64), pending (u64).
+ * Header fields: H_VALUES = data area; aux: consumer (u64), producer (u64), pending (u64),
+ * waiting consumers (u32).
  * A record's second header word is its distance in 8-byte units from the map header, so
  * submit/discard find the map from the record pointer (as the kernel's pg_off does).
  */
@@ -19,13 +20,16 @@ import { H_AUX, H_MAX_ENTRIES, H_VALUES } from './layout.js';
 import { lockMap, unlockMap } from './lock.js';
 
 export const H_RB_CONS = H_AUX, H_RB_PROD = H_AUX + 8, H_RB_PEND = H_AUX + 16;
+/** H_RB_WAITERS counts consumers waiting for wake-ups (the Wasm helpers call out only then). */
+export const H_RB_WAITERS = H_AUX + 24;
 /** Record header bits and size. */
 export const BPF_RINGBUF_BUSY_BIT = 0x80000000, BPF_RINGBUF_DISCARD_BIT = 0x40000000, BPF_RINGBUF_HDR_SZ = 8;
 /** Query flags (bpf_ringbuf_query). */
 export const BPF_RB_AVAIL_DATA = 0, BPF_RB_RING_SIZE = 1, BPF_RB_CONS_POS = 2, BPF_RB_PROD_POS = 3;
 /** Wakeup flags of submit/discard/output. */
 export const BPF_RB_NO_WAKEUP = 1, BPF_RB_FORCE_WAKEUP = 2;
-const RINGBUF_MAX_RECORD_SZ = Math.floor(0xffffffff / 4);
+/** RINGBUF_MAX_RECORD_SZ bounds a record's size (as Linux). */
+export const RINGBUF_MAX_RECORD_SZ = Math.floor(0xffffffff / 4);
 
 function pos(dv: DataView, at: number): number {
   return Number(dv.getBigUint64(at, true));
