@@ -7,9 +7,10 @@
 import { BpfError } from '../errors.js';
 import { BPF_MAP_TYPE_RINGBUF, EINVAL, H_MAX_ENTRIES, H_TYPE, H_VALUES } from '../maps/layout.js';
 import {
-  BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_HDR_SZ, ringbufCommit, ringbufNext,
+  BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_HDR_SZ, H_RB_WAITERS, ringbufCommit, ringbufNext,
   ringbufQuery, ringbufRecordMap, ringbufReserve, ringbufSetConsumer,
 } from '../maps/ringbuf.js';
+import { ringbufWasmHelper } from '../maps/wasm-ringbuf.js';
 import { isMapPointer } from '../maps/table.js';
 import { helperPointer, mapPointer } from './helpers.js';
 import type { Runtime } from './runtime.js';
@@ -33,7 +34,7 @@ function sampleOf(rt: Runtime, p: bigint): number {
   if (p >= 0x100000000n || p < 8n || Number(p) > rt.space.size) throw bad();
   const s = Number(p), dv = rt.space.dv;
   const hdr = ringbufRecordMap(rt.space, s);
-  if (!isMapPointer(rt.space, rt.table.block, BigInt(hdr)) || dv.getUint32(hdr + H_TYPE, true) !== BPF_MAP_TYPE_RINGBUF) throw bad();
+  if (hdr <= 0 || !isMapPointer(rt.space, rt.table.block, BigInt(hdr)) || dv.getUint32(hdr + H_TYPE, true) !== BPF_MAP_TYPE_RINGBUF) throw bad();
   const data = dv.getUint32(hdr + H_VALUES, true), size = dv.getUint32(hdr + H_MAX_ENTRIES, true);
   if (s - BPF_RINGBUF_HDR_SZ < data || s >= data + size + BPF_RINGBUF_HDR_SZ) throw bad();
   if ((dv.getUint32(s - BPF_RINGBUF_HDR_SZ, true) & BPF_RINGBUF_BUSY_BIT) === 0) throw bad();
@@ -51,13 +52,15 @@ function commit(rt: Runtime, p: bigint, flags: bigint, discard: boolean): bigint
 /** registerRingbufHelpers adds the ring buffer helpers to the runtime. */
 export function registerRingbufHelpers(rt: Runtime): void {
   const h = rt.helpers, space = rt.space;
+  // the JIT imports the Wasm forms (maps/wasm-ringbuf.ts); they call out only to wake consumers
+  const wasm = (name: Parameters<typeof ringbufWasmHelper>[1]) => ringbufWasmHelper(rt, name, (hdr) => notify(rt, hdr));
   h.register('ringbuf_reserve', (m, size, flags) => {
     const hdr = ringOf(rt, m);
     if (flags !== 0n || size >= 0x100000000n) return 0n;
     return BigInt(ringbufReserve(space, hdr, Number(size)));
-  });
-  h.register('ringbuf_submit', (p, flags) => commit(rt, p, flags, false));
-  h.register('ringbuf_discard', (p, flags) => commit(rt, p, flags, true));
+  }, wasm('ringbuf_reserve'));
+  h.register('ringbuf_submit', (p, flags) => commit(rt, p, flags, false), wasm('ringbuf_submit'));
+  h.register('ringbuf_discard', (p, flags) => commit(rt, p, flags, true), wasm('ringbuf_discard'));
   h.register('ringbuf_output', (m, data, size, flags, _5, env) => {
     const hdr = ringOf(rt, m);
     if ((flags & ~BigInt(BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP)) !== 0n) return BigInt.asUintN(64, BigInt(-EINVAL));
@@ -69,8 +72,8 @@ export function registerRingbufHelpers(rt: Runtime): void {
     ringbufCommit(space, rec, false);
     if ((flags & BigInt(BPF_RB_NO_WAKEUP)) === 0n) notify(rt, hdr);
     return 0n;
-  });
-  h.register('ringbuf_query', (m, flags) => ringbufQuery(space, ringOf(rt, m), flags));
+  }, wasm('ringbuf_output'));
+  h.register('ringbuf_query', (m, flags) => ringbufQuery(space, ringOf(rt, m), flags), wasm('ringbuf_query'));
 }
 
 /** RingBuffer consumes the records of a ring buffer map from user space. */
@@ -92,6 +95,13 @@ export class RingBuffer implements AsyncIterable<Uint8Array> {
     let set = listeners.get(rt);
     if (!set) listeners.set(rt, (set = new Set()));
     set.add(this.listener);
+    this.waiters_(1);
+  }
+
+  /** waiters_ counts this consumer in the map's header, so the Wasm helpers know to wake it. */
+  private waiters_(d: number): void {
+    const dv = this.rt.space.dv;
+    dv.setUint32(this.hdr + H_RB_WAITERS, dv.getUint32(this.hdr + H_RB_WAITERS, true) + d, true);
   }
 
   /** consume calls `cb` with a copy of every ready record (discarded ones skipped), returns how many. */
@@ -124,6 +134,7 @@ export class RingBuffer implements AsyncIterable<Uint8Array> {
 
   /** close stops async iteration and detaches the consumer. */
   close(): void {
+    if (!this.closed) this.waiters_(-1);
     this.closed = true;
     listeners.get(this.rt)?.delete(this.listener);
     this.listener(this.hdr);
