@@ -515,6 +515,8 @@ const calls: Case[] = [
   bad('map value lddw on a hash map', 'BAD_MAP_FD', 'ld_pseudo r1, 2, 1\n r0 = *(u8 *)(r1 + 0)\n exit'),
   bad('map value lddw on a multi-entry array', 'BAD_MAP_FD', 'ld_pseudo r1, 2, 2\n r0 = *(u8 *)(r1 + 0)\n exit'),
   bad('map fd lddw with a second-half immediate', 'INVALID_INSN', 'ld_pseudo r1, 1, 0x100000001\n r0 = 0\n exit'),
+  bad('unknown map fd in dead code', 'BAD_MAP_FD', 'r0 = 0\n if r0 == 0 goto +2\n ld_pseudo r1, 1, 99\n exit'),
+  bad('map value lddw past the end in dead code', 'BAD_MAP_FD', 'r0 = 0\n if r0 == 0 goto +2\n ld_pseudo r1, 2, 0x4000000006\n exit'),
   bad('unknown lddw source in dead code', 'INVALID_INSN', 'r0 = 0\n if r0 == 0 goto +2\n .byte 0x18, 0x70, 0, 0, 1, 0, 0, 0\n .byte 0, 0, 0, 0, 0, 0, 0, 0\n exit'),
 ];
 

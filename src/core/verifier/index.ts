@@ -8,7 +8,7 @@
  *   const { stats, log } = verify(prog, { progType: 'xdp', maps: (fd) => myMaps.get(fd), logLevel: 1 });
  *   // or throws VerifierError (BpfError 'E_VERIFIER') with .reason, .kernelMessage, .context.insn, .log
  */
-import type { Program } from '../isa/instruction.js';
+import { isLddw, type Program } from '../isa/instruction.js';
 import { formatInsn } from '../asm/format.js';
 import { Reject, VerifierError } from './codes.js';
 import type { ProgType } from './ctx.js';
@@ -45,6 +45,7 @@ export function verify(prog: Program, opts: VerifyOptions = {}): VerifyResult {
       progType: opts.progType ?? 'xdp', maps: opts.maps ?? (() => undefined), logLevel: level,
       insnLimit: opts.insnLimit ?? DEFAULT_INSN_LIMIT, dataSize: opts.dataSize,
     });
+    resolveLddws(prog, v);
     const stats = v.run();
     const summary = `processed ${stats.insnsProcessed} insns (limit ${opts.insnLimit ?? DEFAULT_INSN_LIMIT}) `
       + `max_states_per_insn ${stats.maxStatesPerInsn} total_states ${stats.totalStates} peak_states ${stats.peakStates}`;
@@ -54,6 +55,22 @@ export function verify(prog: Program, opts: VerifyOptions = {}): VerifyResult {
     if (!(e instanceof Reject)) throw e;
     throw toError(prog, e, v, level);
   }
+}
+
+/**
+ * resolveLddws resolves the map of every lddw, reachable or not, as the kernel does when it
+ * loads a program (resolve_pseudo_ldimm64): a bad fd or map value in dead code is refused too.
+ */
+function resolveLddws(prog: Program, v: Verifier): void {
+  prog.forEach((i, pc) => {
+    if (!isLddw(i) || i.src === 0 || v.cfg.halves.has(pc)) return;
+    try {
+      v.lddw(i, pc);
+    } catch (e) {
+      if (e instanceof Reject && e.pc === undefined) throw new Reject(e.reason, e.message, pc);
+      throw e;
+    }
+  });
 }
 
 function toError(prog: Program, e: Reject, v: Verifier | null, level: number): VerifierError {

@@ -344,7 +344,8 @@ export class Verifier {
     return pc + 1;
   }
 
-  private lddw(i: Insn, pc: number): Reg {
+  /** lddw is the register an lddw loads (a constant, a map, a map value or a callback); it rejects bad maps. */
+  lddw(i: Insn, pc: number): Reg {
     switch (i.src) {
       case 0: return constReg(lddwValue(this.prog, pc));
       case o.BPF_PSEUDO_MAP_FD:
