@@ -20,9 +20,9 @@ import { Script } from 'node:vm';
 /** Manifest says what the bundle was made from (path, mtime, size, hash), or why no bundle could be made. */
 interface Manifest {
   node: string;
-  files: [string, number, number, number][];
-  /** hash of the bundle script (it and the manifest are written separately) */
-  script: number;
+  files: [string, number, number, string][];
+  /** time and size of the bundle script as written (it and the manifest are written separately) */
+  script: [number, number];
   refused?: string;
 }
 
@@ -55,8 +55,8 @@ export class StartupCache {
     try {
       const m = JSON.parse(readFileSync(this.manifestPath, 'utf8')) as Manifest;
       if (m.refused !== undefined || !this.fresh(m)) return undefined;
+      if (stamp(this.scriptPath).join() !== m.script.join()) return undefined;
       const text = readFileSync(this.scriptPath, 'utf8');
-      if (hash(text) !== m.script) return undefined;
       const cachedData = readOptional(this.codePath);
       const script = new Script(text, { filename: this.scriptPath, cachedData });
       const res = evaluate(script, this.entries[0]);
@@ -95,7 +95,7 @@ export class StartupCache {
     if (disabled()) return;
     try {
       const { bundleModules, moduleGraph } = await import('./bundle.js');
-      const stamps = new Map<string, [number, number, number]>();
+      const stamps = new Map<string, [number, number, string]>();
       const graph = moduleGraph(this.entries, (f) => {
         const text = readFileSync(f, 'utf8');
         stamps.set(f, [...stamp(f), hash(text)]);
@@ -112,10 +112,12 @@ export class StartupCache {
       }
       // a build of dist/ under way: do not cache a mix of old and new files
       if (graph.some((g) => stamp(g.file).join() !== stamps.get(g.file)!.slice(0, 2).join())) return;
-      const m: Manifest = { node: process.version, files: graph.map((g) => [g.file, ...stamps.get(g.file)!]), script: hash(script), refused };
       mkdirSync(this.dir, { recursive: true });
       // the script first: the manifest is what makes it count
       writeAtomic(this.scriptPath, script);
+      const m: Manifest = {
+        node: process.version, files: graph.map((g) => [g.file, ...stamps.get(g.file)!]), script: stamp(this.scriptPath), refused,
+      };
       writeAtomic(this.manifestPath, JSON.stringify(m));
     } catch {
       // no cache: the next run loads the real modules again
@@ -132,11 +134,13 @@ function stamp(file: string): [number, number] {
   return [s.mtimeMs, s.size];
 }
 
-/** hash is FNV-1a over a text's UTF-16 code units (a change detector, not a digest). */
-function hash(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h >>> 0;
+/**
+ * hash is a SHA-1 of a file's text, from node:crypto loaded only when needed (a JavaScript hash
+ * over 370 KB runs cold, in the interpreter: tens of milliseconds).
+ */
+function hash(text: string): string {
+  const crypto = createRequire(process.execPath)('node:crypto') as typeof import('node:crypto');
+  return crypto.createHash('sha1').update(text).digest('hex');
 }
 
 type BundleFn = (require: NodeRequire, dyn: (base: string, spec: string) => Promise<unknown>) => unknown[];
