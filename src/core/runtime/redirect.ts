@@ -157,8 +157,15 @@ export function buildRedirectMap(shared: boolean): Uint8Array {
   c.get(id).gget(gBlock).mem(Op.i32_load, 2, RB_TABLE_LEN).op(Op.i32_ge_u, Op.br_if).u32(0);
   c.gget(gBlock).mem(Op.i32_load, 2, RB_TABLE).get(id).i32(2).op(Op.i32_shl, Op.i32_add).mem(Op.i32_load, 2, 0);
   c.get(hdr).op(Op.i32_ne, Op.br_if).u32(0);
-  // only the action bits: anything else (broadcast, bad flags) is the slow path's
-  c.get(2).i64(~3n).op(Op.i64_and).i64(0).op(Op.i64_ne, Op.br_if).u32(0);
+  // the action bits and the broadcast bits: anything else (bad flags: XDP_ABORTED) is the slow path's
+  c.get(2).i64(~BigInt(3 | BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS)).op(Op.i64_and).i64(0).op(Op.i64_ne, Op.br_if).u32(0);
+  // a broadcast through a devmap: the target is the map itself, the flags its broadcast bits
+  c.get(2).i64(BigInt(BPF_F_BROADCAST)).op(Op.i64_and).i64(0).op(Op.i64_ne).if();
+  ld(H_TYPE); c.tee(t).i32(BPF_MAP_TYPE_DEVMAP).op(Op.i32_ne).get(t).i32(BPF_MAP_TYPE_DEVMAP_HASH).op(Op.i32_ne, Op.i32_and, Op.br_if).u32(1);
+  c.gget(gTarget).get(hdr).mem(Op.i32_store, 2, 0);
+  c.gget(gFlags).get(2).op(Op.i32_wrap_i64).i32(BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS).op(Op.i32_and).mem(Op.i32_store, 2, 0);
+  c.i64(XDP_REDIRECT).op(Op.return);
+  c.end();
   c.get(1).op(Op.i32_wrap_i64).set(k);
   ld(H_TYPE); c.tee(t).i32(BPF_MAP_TYPE_DEVMAP).op(Op.i32_eq).if();
   c.get(k); ld(H_MAX_ENTRIES); c.op(Op.i32_ge_u, Op.br_if).u32(1);
