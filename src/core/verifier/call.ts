@@ -13,6 +13,12 @@ import { reject } from './codes.js';
 import { helperMem } from './mem.js';
 import { MAP_OF_MAPS, MT, mapTypeName, mapTypeNumber, VALUE_MAPS, type MapRef } from './maps.js';
 
+/**
+ * PKT_ACCESS are the helpers that may be given packet pointers (the kernel's `.pkt_access`
+ * protos); the others may not, even with a checked range (may_access_direct_pkt_data).
+ */
+const PKT_ACCESS = new Set(['map_lookup_elem', 'map_update_elem', 'map_delete_elem', 'map_push_elem', 'csum_diff']);
+
 /** ARRAYS are the maps whose lookups with a constant key in range never fail. */
 const ARRAYS = new Set<number>([MT.ARRAY, MT.PERCPU_ARRAY]);
 import { mapRegs } from './jmp.js';
@@ -70,6 +76,9 @@ export function helperCall(v: Verifier, st: VState, id: number, pc: number): num
 function checkArg(v: Verifier, st: VState, p: HelperProto, a: ArgType, regno: number, meta: Meta): void {
   const reg = v.readReg(st, regno);
   const bad = (expected: string): never => reject('HELPER_ARG', `R${regno} type=${typeName(reg)} expected=${expected}`);
+  if (a !== 'ARG_ANYTHING' && isPacket(reg) && v.progType !== 'raw' && !PKT_ACCESS.has(p.name)) {
+    reject('PKT_ACCESS', 'helper access to the packet is not allowed');
+  }
   switch (a) {
     case 'ARG_ANYTHING':
       return;
