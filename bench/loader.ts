@@ -17,7 +17,10 @@
  * (--no-wasm-lazy-compilation) so load includes compiling all the code, as the kernel's JIT does
  * at load, and one column shows V8's default, where the first run pays for compilation instead.
  *
- *   node dist/bench/loader.js [--runs N] [--passes P] [--json]
+ *   node dist/bench/loader.js [--runs N] [--passes P] [--json] [--best]
+ *
+ * --best reports each column's fastest cycle (the least disturbed one on a shared machine,
+ * as bench/measure.ts's --best), for both sides, instead of medians.
  *
  * Each pass times N open+load cycles of every object in each configuration (after a warm-up
  * pass) and runs the libbpf harness (bench/loader/libbpf_open_load.c, compiled with
@@ -73,10 +76,10 @@ interface Row {
   libbpfSkip?: string;
 }
 
-interface Args { runs: number; passes: number; json: boolean }
+interface Args { runs: number; passes: number; json: boolean; best: boolean }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { runs: 15, passes: 3, json: false };
+  const a: Args = { runs: 15, passes: 3, json: false, best: false };
   for (let i = 0; i < argv.length; i++) {
     const n = (): number => {
       const v = Number(argv[++i]);
@@ -86,6 +89,7 @@ function parseArgs(argv: string[]): Args {
     if (argv[i] === '--runs') a.runs = n();
     else if (argv[i] === '--passes') a.passes = n();
     else if (argv[i] === '--json') a.json = true;
+    else if (argv[i] === '--best') a.best = true;
     else throw new Error(`unknown argument ${argv[i]}`);
   }
   return a;
@@ -167,15 +171,15 @@ function buildHarness(dir: string): Harness {
   return { path: out };
 }
 
-/** libbpfRun returns [open ms, open+load ms] medians of `runs` cycles, or a reason. */
-function libbpfRun(h: Harness, path: string, runs: number): [number, number] | string {
+/** libbpfRun returns [open ms, open+load ms] of `runs` cycles (medians, or the fastest with `best`), or a reason. */
+function libbpfRun(h: Harness, path: string, runs: number, best: boolean): [number, number] | string {
   if ('skip' in h) return h.skip;
   const r = spawnSync(h.path, [path, String(runs)], { encoding: 'utf8' });
   if (r.error) return `harness failed: ${r.error.message}`;
   if (r.status !== 0) return `bpf_object__load failed (bpf() not allowed?): ${r.stderr.trim()}`;
-  const m = /open_load_ns (\d+) open_ns (\d+)/.exec(r.stdout);
+  const m = /open_load_ns (\d+) open_ns (\d+).* min_open_load_ns (\d+) min_open_ns (\d+)/.exec(r.stdout);
   if (!m) return `unexpected harness output: ${r.stdout.trim()}`;
-  return [Number(m[2]) / 1e6, Number(m[1]) / 1e6];
+  return best ? [Number(m[4]) / 1e6, Number(m[3]) / 1e6] : [Number(m[2]) / 1e6, Number(m[1]) / 1e6];
 }
 
 /** Samples collects one object's per-cycle figures. */
@@ -232,7 +236,7 @@ function measure(args: Args): Row[] {
     for (let p = 0; p < args.passes; p++) {
       objs.forEach((o, k) => {
         pass(o.bytes, args.runs, s[k], colds[k], p + 1);
-        const l = libbpfRun(harness, o.path, args.runs);
+        const l = libbpfRun(harness, o.path, args.runs, args.best);
         if (typeof l === 'string') s[k].skip = l;
         else {
           s[k].lOpen.push(l[0]);
@@ -240,19 +244,20 @@ function measure(args: Args): Row[] {
         }
       });
     }
+    const stat = args.best ? (xs: number[]) => Math.min(...xs) : median;
     return objs.map((o, k) => ({
       name: o.name,
       coldRepeats: colds[k].repeats,
       insns: openObject(o.bytes).spec.programs.reduce((n, p) => n + p.insns.length, 0),
-      open: median(s[k].open),
-      load: median(s[k].load),
-      verifier: median(s[k].verifier),
-      loadLessVerifier: median(s[k].lessVerifier),
-      loadNoVerify: median(s[k].noVerify),
-      loadLazy: median(s[k].lazy),
-      loadCached: median(s[k].cached),
-      newRuntime: median(s[k].newRuntime),
-      ...(s[k].skip ? { libbpfSkip: s[k].skip } : { libbpfOpen: median(s[k].lOpen), libbpfLoad: median(s[k].lLoad) }),
+      open: stat(s[k].open),
+      load: stat(s[k].load),
+      verifier: stat(s[k].verifier),
+      loadLessVerifier: stat(s[k].lessVerifier),
+      loadNoVerify: stat(s[k].noVerify),
+      loadLazy: stat(s[k].lazy),
+      loadCached: stat(s[k].cached),
+      newRuntime: stat(s[k].newRuntime),
+      ...(s[k].skip ? { libbpfSkip: s[k].skip } : { libbpfOpen: stat(s[k].lOpen), libbpfLoad: stat(s[k].lLoad) }),
     }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -273,7 +278,8 @@ function format(rows: Row[], args: Args): string {
   const warn = rows.filter((r) => r.coldRepeats).map((r) => `warning: ${r.coldRepeats} cold loads of ${r.name} repeated earlier code (JIT cache hits)\n`).join('');
   const skips = warn + rows.filter((r) => r.libbpfSkip).map((r) => `libbpf skipped for ${r.name}: ${r.libbpfSkip}\n`).join('');
   const rts = `new Runtime() (not in any column): ${rows.map((r) => ms(r.newRuntime)).join(' / ')} ms\n`;
-  return `Loader: open + load, median ms of ${args.passes} passes x ${args.runs} runs (libbpf: median of per-pass medians)\n\n` +
+  const what = args.best ? 'fastest cycle (ms)' : 'median ms';
+  return `Loader: open + load, ${what} of ${args.passes} passes x ${args.runs} runs (libbpf: ${args.best ? 'fastest' : 'median'} of per-pass ${args.best ? 'fastest' : 'medians'})\n\n` +
     `| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|\n${lines.map((l) => `| ${l.join(' | ')} |`).join('\n')}\n${rts}${skips}`;
 }
 
