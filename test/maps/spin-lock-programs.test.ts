@@ -4,7 +4,8 @@
  * lock, the lock word as user space sees it (zero) and keeps it (updates never overwrite
  * it), map_update_elem with BPF_F_LOCK from programs (accepted with a lock, EINVAL without),
  * and the faults the kernel's verifier would have prevented (taking a held lock, unlocking a
- * lock not held, a misaligned lock) at the same instruction with the same message.
+ * lock not held, a misaligned lock) at the same instruction with the same message; a run that
+ * exits (or faults) holding the lock releases it, and a checked one faults.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -129,8 +130,15 @@ test('spin lock programs: the same results, lock words and faults in every engin
     for (let i = 0; i < 5; i++) got.push(run(0));
     const v = cmd.mapLookupElem(rt, fd, u32(0));
     assert.equal(new DataView(v.buffer).getBigUint64(16, true), 15n, `${name}: b = 1 + ... + 5`);
-    got.push(run(1), BigInt(lockWord()));
-    // held: user space reads zeros there, and its updates (with or without BPF_F_LOCK... not while held) keep the word
+    // a run exiting with the lock held: released; a checked run faults (spin-exit.ts)
+    const exit = run(1);
+    assert.equal(typeof exit === 'string' ? /exited holding a lock/.test(exit) : exit === 0n, true, `${name}: ${String(exit)}`);
+    assert.equal(typeof exit === 'string', checked, `${name}: only checked runs fault`);
+    got.push('exit', BigInt(lockWord()));
+    // held by CPU 0 (as in the middle of one of its runs): user space reads zeros there, and its
+    // updates (with or without BPF_F_LOCK... not while held) keep the word
+    rt.space.dv.setUint32(rt.map(fd).values + 8, 1, true);
+    got.push(BigInt(lockWord()));
     assert.deepEqual([...cmd.mapLookupElem(rt, fd, u32(0)).subarray(8, 12)], [0, 0, 0, 0], `${name}: lock reads as zero`);
     cmd.mapUpdateElem(rt, fd, u32(0), new Uint8Array(24).fill(0xff));
     got.push(BigInt(lockWord()), run(2), BigInt(lockWord()), run(2), run(3), BigInt(lockWord()), run(2), run(4));
@@ -142,15 +150,15 @@ test('spin lock programs: the same results, lock words and faults in every engin
   }
   const e = all[0];
   assert.deepEqual(e.slice(0, 5), [1n, 2n, 3n, 4n, 5n]);
-  assert.deepEqual(e.slice(5, 10), [0n, 1n, 1n, 0n, 0n], 'lock, held by cpu 0 (id 1), kept by a user update, unlock');
-  assert.match(String(e[10]), /^E_HELPER@\d+: bpf_spin_unlock: the lock is not held/);
-  assert.match(String(e[11]), /^E_HELPER@\d+: bpf_spin_lock: the lock is already held/);
-  assert.equal(e[12], 1n, 'the first lock of "twice" stays taken');
-  assert.equal(e[13], 0n);
-  assert.match(String(e[14]), /^E_HELPER@\d+: bpf_spin_lock: the lock is not 4-byte aligned/);
-  assert.deepEqual(e.slice(15, 20), [0n, 0n, U(-17), 0n, 0n], 'program updates: F_LOCK, ANY, F_LOCK|NOEXIST (EEXIST), F_LOCK|EXIST; lock untouched');
-  assert.deepEqual(e.slice(20, 22), [U(-22), 0n], 'BPF_F_LOCK without a lock in the value');
-  assert.deepEqual(e.slice(22), [7n, 0n]);
+  assert.deepEqual(e.slice(5, 11), ['exit', 0n, 1n, 1n, 0n, 0n], 'released at exit; held by cpu 0 (id 1), kept by a user update, unlock');
+  assert.match(String(e[11]), /^E_HELPER@\d+: bpf_spin_unlock: the lock is not held/);
+  assert.match(String(e[12]), /^E_HELPER@\d+: bpf_spin_lock: the lock is already held/);
+  assert.equal(e[13], 0n, 'the first lock of "twice" is released when the faulted run ends');
+  assert.match(String(e[14]), /^E_HELPER@\d+: bpf_spin_unlock: the lock is not held/);
+  assert.match(String(e[15]), /^E_HELPER@\d+: bpf_spin_lock: the lock is not 4-byte aligned/);
+  assert.deepEqual(e.slice(16, 21), [0n, 0n, U(-17), 0n, 0n], 'program updates: F_LOCK, ANY, F_LOCK|NOEXIST (EEXIST), F_LOCK|EXIST; lock untouched');
+  assert.deepEqual(e.slice(21, 23), [U(-22), 0n], 'BPF_F_LOCK without a lock in the value');
+  assert.deepEqual(e.slice(23), [7n, 0n]);
   for (let i = 1; i < all.length; i++) assert.deepEqual(all[i], e, engines[i][0]);
 });
 
@@ -173,18 +181,21 @@ test('batch commands with BPF_F_LOCK: values copied around the lock, EINVAL with
   assert.equal(mapLookupBatch(rt, plain, null, 10).values.length, 3);
 });
 
-test('shared memory: a lock a faulted program left taken neither hangs user space nor the next program on that CPU', () => {
+test('shared memory: a faulted run releases its lock; a lock left taken neither hangs user space nor the next program on that CPU', () => {
   for (const [name, engine] of [['interp', interpreter], ['jit', jit]] as const) {
     const rt = new Runtime({ shared: true });
     const fd = cmd.mapCreate(rt, { mapType: 2, keySize: 4, valueSize: 24, maxEntries: 1, btf: BTF.blob, btfValueTypeId: BTF.value });
     const p = rt.load(engine, assemble(prog(fd)), { checked: true });
     assert.match(outcome(() => p.run({ args: [3n] }).r0) as string, /bpf_spin_lock: the lock is already held/, name);
-    const lockWord = rt.space.dv.getUint32(rt.map(fd).values + 8, true);
-    assert.equal(lockWord, 1, `${name}: still held by CPU 0`);
+    assert.equal(rt.space.dv.getUint32(rt.map(fd).values + 8, true), 0, `${name}: released when the faulted run ended`);
+    // a holder that never releases it (a program of CPU 0 still running, as far as user space knows)
+    rt.space.dv.setUint32(rt.map(fd).values + 8, 1, true);
     // a BPF_F_LOCK lookup gives up waiting after a bounded spin and leaves the holder's lock alone
     assert.deepEqual([...cmd.mapLookupElem(rt, fd, u32(0), 4).subarray(8, 12)], [0, 0, 0, 0], name);
     assert.equal(rt.space.dv.getUint32(rt.map(fd).values + 8, true), 1, name);
     assert.match(outcome(() => p.run({ args: [1n] }).r0) as string, /already held/, `${name}: same CPU again`);
     assert.equal(outcome(() => p.run({ args: [2n] }).r0), 0n, `${name}: its holder can release it`);
+    assert.match(outcome(() => p.run({ args: [1n] }).r0) as string, /exited holding a lock/, `${name}: exit with it held`);
+    assert.match(outcome(() => p.run({ args: [2n] }).r0) as string, /not held by this CPU/, `${name}: released at that exit`);
   }
 });

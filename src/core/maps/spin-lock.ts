@@ -88,6 +88,28 @@ function i32(space: AddressSpace): Int32Array {
 /** USER_SPINS bounds a user-space copy's wait for a lock (a program that faulted holding it never releases it). */
 const USER_SPINS = 1 << 24;
 
+/** held[space][cpu] is the lock (address + 1) a program on that CPU took through the JavaScript helper and holds. */
+const held = new WeakMap<AddressSpace, number[]>();
+
+function noteHeld(space: AddressSpace, owner: number, addr: number, take: boolean): void {
+  if (owner === USER_OWNER) return;
+  let h = held.get(space);
+  if (!h) held.set(space, (h = []));
+  if (take) h[owner - 1] = addr + 1;
+  else if (h[owner - 1] === addr + 1) h[owner - 1] = 0;
+}
+
+/**
+ * spinHeldJs returns the lock (address) a program on `cpu` took with the JavaScript
+ * bpf_spin_lock and has not released, or -1; `forget` clears the record.
+ */
+export function spinHeldJs(space: AddressSpace, cpu: number, forget = false): number {
+  const h = held.get(space);
+  const a = (h?.[cpu] ?? 0) - 1;
+  if (forget && h) h[cpu] = 0;
+  return a;
+}
+
 /**
  * spinTake takes the lock at `addr` (4-aligned) for `owner`; false when that can never
  * happen (a deadlock), or, for user space, after USER_SPINS attempts (the copy then goes on
@@ -97,12 +119,16 @@ export function spinTake(space: AddressSpace, addr: number, owner: number): bool
   if (!space.shared) {
     if (space.dv.getUint32(addr, true) !== 0) return false;
     space.dv.setUint32(addr, owner, true);
+    noteHeld(space, owner, addr, true);
     return true;
   }
   const v = i32(space), i = addr >> 2;
   for (let n = 0; ; n++) {
     const old = Atomics.compareExchange(v, i, 0, owner | 0) >>> 0;
-    if (old === 0) return true;
+    if (old === 0) {
+      noteHeld(space, owner, addr, true);
+      return true;
+    }
     if (old === owner && owner !== USER_OWNER) return false;
     if (owner === USER_OWNER && n >= USER_SPINS) return false;
   }
@@ -113,9 +139,24 @@ export function spinRelease(space: AddressSpace, addr: number, owner: number): b
   if (!space.shared) {
     if (space.dv.getUint32(addr, true) !== owner) return false;
     space.dv.setUint32(addr, 0, true);
+    noteHeld(space, owner, addr, false);
     return true;
   }
-  return Atomics.compareExchange(i32(space), addr >> 2, owner | 0, 0) >>> 0 === owner;
+  const ok = Atomics.compareExchange(i32(space), addr >> 2, owner | 0, 0) >>> 0 === owner;
+  if (ok) noteHeld(space, owner, addr, false);
+  return ok;
+}
+
+/** SPIN_EXIT_MSG is the fault of a checked run that ended holding a bpf_spin_lock. */
+export const SPIN_EXIT_MSG = 'bpf_spin_lock: the program exited holding a lock (bpf_spin_unlock is missing); the lock was released';
+
+/**
+ * releaseAtExit releases the lock a program on `cpu` left held (`addr`, from the JavaScript
+ * record or the Wasm map runtime's) if this CPU still holds it; true when it did.
+ */
+export function releaseAtExit(space: AddressSpace, cpu: number, addr: number): boolean {
+  if (addr < 0 || (addr & 3) !== 0 || addr + 4 > space.size) return false;
+  return spinRelease(space, addr, cpu + 1);
 }
 
 /**

@@ -12,17 +12,27 @@ import { BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_H
 import { lruPopFree } from './ops-lru.js';
 import { type LpmFns, declareLpm, defineLpm } from './wasm-lpm.js';
 import { JS_LRU_POP, type LruFns, declareLru, defineLru } from './wasm-lru.js';
-import { type MRT, Op } from './wasm-util.js';
+import { I32, type MRT, Op } from './wasm-util.js';
 
 /** NativeFns are the indices of the natively implemented operations. */
 export interface NativeFns {
   lru: LruFns;
   lpm: LpmFns;
+  /** mutable global (exported as SPIN_HELD_EXPORT): address + 1 of the bpf_spin_lock this context took and holds */
+  spinHeld: number;
 }
 
-/** declareNative declares the functions (call before generating code that calls them). */
+/** SPIN_HELD_EXPORT names the exported global the run wrapper reads at program exit (spin-exit.ts). */
+export const SPIN_HELD_EXPORT = 'spin_held';
+
+/**
+ * declareNative declares the functions and the global (call after every import is declared,
+ * before generating code that uses them).
+ */
 export function declareNative(mb: ModuleBuilder): NativeFns {
-  return { lru: declareLru(mb), lpm: declareLpm(mb) };
+  const spinHeld = mb.global(I32, 0);
+  mb.exportGlobal(SPIN_HELD_EXPORT, spinHeld);
+  return { lru: declareLru(mb), lpm: declareLpm(mb), spinHeld };
 }
 
 /** defineNative emits their bodies (m.native set). */

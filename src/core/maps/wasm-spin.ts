@@ -41,6 +41,8 @@ export function genSpinLock(m: MRT): Code {
     c.get(a).mem(Op.i32_load, 2, 0).if(); fault(c, m, MF_LOCK_DEADLOCK); c.end();
     c.get(a).get(me).mem(Op.i32_store, 2, 0);
   }
+  // remembered for the exit check of the run (spin-exit.ts)
+  c.get(a).i32(1).op(Op.i32_add).gset(m.native.spinHeld);
   c.i64(0);
   return c;
 }
@@ -56,6 +58,7 @@ export function genSpinUnlock(m: MRT): Code {
     c.get(a).mem(Op.i32_load, 2, 0).get(me).op(Op.i32_ne).if(); fault(c, m, MF_UNLOCK); c.end();
     c.get(a).i32(0).mem(Op.i32_store, 2, 0);
   }
+  c.gget(m.native.spinHeld).get(a).i32(1).op(Op.i32_add).op(Op.i32_eq).if().i32(0).gset(m.native.spinHeld).end();
   c.i64(0);
   return c;
 }

@@ -151,6 +151,11 @@ export function mapRuntimeInstance(host: MapRuntimeHost, ctx: VmContext, checked
   return ex;
 }
 
+/** mapRuntimeExisting returns the instance made for `ctx` in a mode, or undefined (never creates one). */
+export function mapRuntimeExisting(ctx: VmContext, checked: boolean): MapRuntimeExports | undefined {
+  return instances.get(ctx)?.get(checked);
+}
+
 /**
  * mapRuntimeHelper is the WasmHelperFactory of one exported helper of `host`'s map runtime.
  * The lookup's factory lets the JIT inline lookups of array and per-CPU array maps.
