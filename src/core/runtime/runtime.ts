@@ -16,6 +16,7 @@ import { registerRuntimeHelpers } from './helpers.js';
 import { resolveMapReferences } from './resolve.js';
 import { ProgTable } from './progs.js';
 import { runChain } from './tailcall.js';
+import { spinExitCheck } from '../maps/spin-exit.js';
 import { hasValueRegion } from '../maps/layout.js';
 
 /** MapInfo is what the runtime knows about one map (the header in memory is authoritative). */
@@ -147,7 +148,17 @@ export class Runtime {
     return {
       insns: loaded.insns, fd: p.fd, id: p.id,
       // runChain follows bpf_tail_call into other programs
-      run: (o: RunOptions = {}): RunResult => runChain(this, cpu, loaded, this.runOptions(o)),
+      run: (o: RunOptions = {}): RunResult => {
+        let done = false;
+        try {
+          const r = runChain(this, cpu, loaded, this.runOptions(o));
+          done = true;
+          return r;
+        } finally {
+          // a bpf_spin_lock left held is released; a checked run that exited holding one faults
+          spinExitCheck(this.context(cpu), done && opts.checked !== false);
+        }
+      },
     };
   }
 
