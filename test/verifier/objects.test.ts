@@ -19,7 +19,7 @@ const DIRS = ['test/fixtures/c', 'bench/programs'].map((d) => join(process.cwd()
 const KNOWN: ProgType[] = ['xdp', 'sched_cls', 'socket_filter'];
 
 /** ObjProg is one program ready to verify: instructions with fake map fds, and the maps. */
-export interface ObjProg { file: string; name: string; type: ProgType; prog: Program; maps: Map<number, MapInfo> }
+export interface ObjProg { file: string; name: string; section: string; type: ProgType; prog: Program; maps: Map<number, MapInfo> }
 
 /** objectPrograms loads every verifiable program of the little-endian objects in `dirs` (default: the fixtures). */
 export function objectPrograms(dirs = DIRS): ObjProg[] {
@@ -43,7 +43,7 @@ export function objectPrograms(dirs = DIRS): ObjProg[] {
         prog[r.insn].imm = fdOf.get(r.map) as number;
         prog[r.insn + 1].imm = r.kind === 'map' ? 0 : r.offset;
       }
-      out.push({ file, name: p.name, type: p.type as ProgType, prog, maps });
+      out.push({ file, name: p.name, section: p.sectionName, type: p.type as ProgType, prog, maps });
     }
   }
   return out;
@@ -92,7 +92,10 @@ test('switch example objects: same verdict and message as the kernel (xdp_trim i
         assert.equal(e.context.insn, 33);
       }
     }
-    if (p.name !== 'xdp_trim') assert.ok(ours.ok, `${p.file} ${p.name}: ${ours.reason}`);
+    // devmap/cpumap programs (xdp/devmap sections) may read egress_ifindex: neither verifier is told
+    // their attach type here, so both refuse that read; the switch loads them as what they are
+    const attachTyped = /^xdp\/(devmap|cpumap)/.test(p.section);
+    if (p.name !== 'xdp_trim' && !attachTyped) assert.ok(ours.ok, `${p.file} ${p.name}: ${ours.reason}`);
     if (!k.ok || [...p.maps.values()].some((m) => m.inner)) continue;
     const kv = kernelVerify(p.prog, p.type, p.maps);
     if (!kv.ok && kv.reason.startsWith('errno')) {

@@ -9,7 +9,7 @@ import * as o from '../isa/opcodes.js';
 import { reject } from './codes.js';
 import { BPF_MAX_VAR_OFF } from './mem.js';
 import { RegType, UNKNOWN_REG, isPacket, isPointer, ptrReg, scalarReg, typeName, type Reg } from './reg.js';
-import { UNKNOWN, S64_MIN, isConst, known, zext32, type Scalar } from './scalar.js';
+import { UNKNOWN, S64_MIN, isConst, zext32, type Scalar } from './scalar.js';
 import { scalarAlu, scalarEnd, scalarMovsx, scalarNeg } from './scalar-alu.js';
 import type { VState } from './state.js';
 import type { Verifier } from './verifier.js';
@@ -44,7 +44,7 @@ export function alu(v: Verifier, st: VState, i: Insn): void {
   if (!x && (op === o.BPF_LSH || op === o.BPF_RSH || op === o.BPF_ARSH) && (i.imm < 0 || i.imm >= (is64 ? 64 : 32))) {
     reject('INVALID_SHIFT', `invalid shift ${i.imm}`);
   }
-  const src = x ? v.readReg(st, i.src) : scalarReg(is64 ? known(BigInt(i.imm)) : known(BigInt(i.imm >>> 0)));
+  const src = x ? v.readReg(st, i.src) : v.immReg(st.pc, i.imm, is64);
   const dst = v.readReg(st, i.dst);
   if (isPointer(dst) || isPointer(src)) {
     v.prec.note(st.pc, (1 << i.dst) | (x ? 1 << i.src : 0)); // the scalar operand's range matters
@@ -56,7 +56,7 @@ export function alu(v: Verifier, st: VState, i: Insn): void {
 
 function mov(v: Verifier, st: VState, i: Insn, is64: boolean, x: boolean): void {
   if (!x) {
-    v.setReg(st, i.dst, scalarReg(known(is64 ? BigInt(i.imm) : BigInt(i.imm >>> 0))));
+    v.setReg(st, i.dst, v.immReg(st.pc, i.imm, is64));
     return;
   }
   let src = v.readReg(st, i.src);

@@ -3,7 +3,7 @@
  * signed bounds at 64 and at 32 bits (the low half), kept consistent with each other by
  * `sync` (the kernel's reg_bounds_sync). Scalars are immutable.
  */
-import { T_UNKNOWN, U32, U64, tClearSubreg, tConst, tIntersect, tIsConst, tOr, tRange, tSubreg, tIn, type Tnum } from './tnum.js';
+import { T_UNKNOWN, U32, U64, tClearSubreg, tIntersect, tIsConst, tOr, tRange, tSubreg, tIn, type Tnum } from './tnum.js';
 
 /** Scalar is a set of 64-bit values: known bits and four pairs of bounds. */
 export interface Scalar {
@@ -36,9 +36,12 @@ export const UNKNOWN: Scalar = {
 
 /** known is the scalar of one value (any bigint, taken mod 2^64). */
 export function known(x: bigint): Scalar {
-  const v = u64(x);
-  const lo = u32(v);
-  return { t: tConst(v), umin: v, umax: v, smin: s64(v), smax: s64(v), u32min: lo, u32max: lo, s32min: s32(lo), s32max: s32(lo) };
+  // each BigInt operation allocates: convert only what is out of range (small constants are common)
+  const v = x >= 0n && x <= U64 ? x : u64(x);
+  const lo = v <= U32 ? v : u32(v);
+  const sv = v <= S64_MAX ? v : s64(v);
+  const slo = lo <= S32_MAX ? lo : s32(lo);
+  return { t: { v, m: 0n }, umin: v, umax: v, smin: sv, smax: sv, u32min: lo, u32max: lo, s32min: slo, s32max: slo };
 }
 
 /** isConst tells whether the scalar is one known value. */

@@ -76,6 +76,7 @@ export class Verifier {
   private jmps = 0;
   private lastAddJmps = 0;
   private readonly mapCache = new Map<number, MapRef>();
+  private readonly imms: (Reg | undefined)[] = [];
   /** the state being executed (for error logs) */
   current: VState | null = null;
 
@@ -85,6 +86,17 @@ export class Verifier {
     this.log = new Log(conf.logLevel);
     this.cfg = buildCfg(prog);
     this.prec = new Precision(prog, this.cfg);
+  }
+
+  /**
+   * immReg is the scalar register of the immediate `imm` of the instruction at `pc` (sign-
+   * extended to 64 bits, or zero-extended from 32), made once per instruction: registers are
+   * immutable, and loops execute the same instructions many times.
+   */
+  immReg(pc: number, imm: number, is64: boolean): Reg {
+    const r = this.imms[pc];
+    if (r) return r;
+    return (this.imms[pc] = constReg(is64 ? BigInt(imm) : BigInt(imm >>> 0)));
   }
 
   /** newId returns a fresh id for linking registers. */
