@@ -26,7 +26,7 @@ import { kernelMapRate, mapSwitch } from './switch-maps.js';
 
 const { values: args } = parseArgs({
   options: { json: { type: 'boolean' }, quick: { type: 'boolean' }, prog: { type: 'string' }, section: { type: 'string' },
-    kind: { type: 'string' }, workers: { type: 'string' } },
+    kind: { type: 'string' }, workers: { type: 'string' }, 'workers-only': { type: 'boolean' } },
 });
 const TRIALS = args.quick ? 3 : 7;
 const FRAME = buildUdpFrame({ dstMac: Uint8Array.of(2, 0, 0, 0, 0, 2), srcMac: Uint8Array.of(2, 0, 0, 0, 0, 1),
@@ -132,18 +132,23 @@ function measureKernel(c: Case): { mpps?: number; ns?: number; reason?: string }
   return { mpps: 1000 / ns, ns };
 }
 
+/** WorkerCase is a program measured on workers: a program without maps, or an object whose maps the workers share. */
+interface WorkerCase { name: string; prog?: SwitchProgram; object?: Uint8Array }
+
 /**
- * measureWorkers returns the median aggregate Mpps of `prog` (trusted, Wasm loop) on `n`
- * workers, each recirculating its RSS share of 64 flows between two ports.
+ * measureWorkers returns the aggregate Mpps (wall clock) and the Mpps per CPU-second of each
+ * worker of `c` (trusted, Wasm loop) on `n` workers over `trials` trials, each worker
+ * recirculating its RSS share of 64 flows between two ports.
  */
-async function measureWorkers(prog: SwitchProgram, n: number): Promise<{ mpps: number; perCpuSecond: number }> {
-  const ms = await MultiSwitch.start({ workers: n, ports: 2, prog, mode: 'loop', checked: false,
-    templates: makeTemplates({ flows: 64, srcPort: [1000, 1063], size: FRAME.length }) });
+async function measureWorkers(c: WorkerCase, n: number, trials: number): Promise<{ wall: number[]; eff: number[] }> {
+  const ms = await MultiSwitch.start({ workers: n, ports: 2, prog: c.prog, object: c.object && { bytes: c.object }, mode: 'loop',
+    checked: false, templates: makeTemplates({ flows: 64, srcPort: [1000, 1063], size: FRAME.length, srcMacs: 64,
+      dstMac: '02:00:00:00:00:01', srcMac: '02:00:00:00:01:00' }) });
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   try {
-    await sleep(args.quick ? 200 : 500);
+    await sleep(args.quick ? 200 : 400);
     const wall: number[] = [], eff: number[] = [];
-    for (let t = 0; t < TRIALS; t++) {
+    for (let t = 0; t < trials; t++) {
       const f0 = ms.processed(), c0 = ms.cpuSeconds(), t0 = performance.now();
       await sleep(args.quick ? 300 : 600);
       const f1 = ms.processed(), c1 = ms.cpuSeconds();
@@ -152,20 +157,41 @@ async function measureWorkers(prog: SwitchProgram, n: number): Promise<{ mpps: n
       const per = f1.map((f, w) => (c1[w] > c0[w] ? (f - f0[w]) / (c1[w] - c0[w]) / 1e6 : 0));
       eff.push(per.reduce((a, b) => a + b, 0) / n);
     }
-    return { mpps: median(wall), perCpuSecond: median(eff) };
+    return { wall, eff };
   } finally {
     await ms.stop();
   }
 }
 
-async function workersSection(): Promise<Array<{ workers: number; mpps: number; perCpuSecond: number }>> {
+/** WorkerRow is one program on n workers: medians over interleaved rounds. */
+interface WorkerRow { program: string; workers: number; mpps: number; perCpuSecond: number }
+
+/**
+ * workersSection measures xdp_nologic and the learning bridge (or --prog) on 1..N workers,
+ * interleaved (1, 2, .., N workers, then again) so a change of the machine's load hits every
+ * count alike; medians over the rounds.
+ */
+async function workersSection(): Promise<WorkerRow[]> {
   const max = args.workers ? Number(args.workers) : 2;
+  const ex = (n: string) => new Uint8Array(readFileSync(join('examples', 'switch', `${n}.o`)));
   const first = args.prog ? cases()[0] : null;
-  // workers do not share maps yet: programs with maps are measured on one core only
-  const prog = first && !first.object ? first.prog : load(join('examples', 'switch', 'xdp_nologic.o'));
-  const out: Array<{ workers: number; mpps: number; perCpuSecond: number }> = [];
-  for (let n = 1; n <= max; n++) out.push({ workers: n, ...(await measureWorkers(prog, n)) });
-  return out;
+  const list: WorkerCase[] = first ? [{ name: first.name, prog: first.object ? undefined : first.prog, object: first.object }]
+    : [{ name: 'xdp_nologic', prog: load(join('examples', 'switch', 'xdp_nologic.o')) }, { name: 'learning_bridge', object: ex('learning_bridge') }];
+  const rounds = args.quick ? 2 : 3, per = args.quick ? 1 : 2;
+  const acc = new Map<string, { wall: number[]; eff: number[] }>();
+  for (let r = 0; r < rounds; r++) {
+    for (const c of list) {
+      for (let n = 1; n <= max; n++) {
+        const m = await measureWorkers(c, n, per);
+        const a = acc.get(`${c.name}/${n}`) ?? { wall: [], eff: [] };
+        acc.set(`${c.name}/${n}`, { wall: [...a.wall, ...m.wall], eff: [...a.eff, ...m.eff] });
+      }
+    }
+  }
+  return list.flatMap((c) => Array.from({ length: max }, (_, i) => {
+    const a = acc.get(`${c.name}/${i + 1}`)!;
+    return { program: c.name, workers: i + 1, mpps: median(a.wall), perCpuSecond: median(a.eff) };
+  }));
 }
 
 /**
@@ -200,6 +226,7 @@ function measureKernelLive(names: string[]): Record<string, number | string> {
 }
 
 async function main(): Promise<void> {
+  if (args['workers-only']) return printWorkers(await workersSection());
   const all = cases();
   const live = args.prog ? {} : measureKernelLive(all.map((c) => (c.name === 'vale_nologic' ? 'xdp_nologic' : c.name)));
   const rows = all.map((c) => {
@@ -238,14 +265,24 @@ async function main(): Promise<void> {
     console.log(`| ${r.program} | ${cells.join(' | ')} | ${Math.max(...Object.values(r.wall)).toFixed(2)} | ${k} | ${ratio} | ${kl} |`);
   }
   console.log('');
-  console.log(`Workers (worker_threads over one shared memory, RSS over 64 flows, ${args.prog ? 'the given program' : 'xdp_nologic'}, ` +
-    `wasm loop trusted; the machine's other load counts):`);
+  printWorkers(workers);
+}
+
+/** printWorkers prints the workers table (JSON with --json). */
+function printWorkers(workers: WorkerRow[]): void {
+  if (args.json) {
+    console.log(JSON.stringify({ node: process.version, workers }, null, 2));
+    return;
+  }
+  console.log('Workers (worker_threads over one shared memory, RSS over 64 flows, wasm loop trusted, 1 and 2 workers ' +
+    'interleaved; the machine\'s other load counts):');
   console.log('');
-  console.log('| workers | Mpps (aggregate, wall clock) | scaling | Mpps per CPU-second per worker | projected scaling with a core each |');
-  console.log('|---:|---:|---:|---:|---:|');
+  console.log('| program | workers | Mpps (aggregate, wall clock) | scaling | Mpps per CPU-second per worker | projected scaling with a core each |');
+  console.log('|---|---:|---:|---:|---:|---:|');
   for (const w of workers) {
-    console.log(`| ${w.workers} | ${w.mpps.toFixed(2)} | ${(w.mpps / workers[0].mpps).toFixed(2)}x | ${w.perCpuSecond.toFixed(2)} | ` +
-      `${((w.workers * w.perCpuSecond) / workers[0].perCpuSecond).toFixed(2)}x |`);
+    const one = workers.find((x) => x.program === w.program && x.workers === 1)!;
+    console.log(`| ${w.program} | ${w.workers} | ${w.mpps.toFixed(2)} | ${(w.mpps / one.mpps).toFixed(2)}x | ${w.perCpuSecond.toFixed(2)} | ` +
+      `${((w.workers * w.perCpuSecond) / one.perCpuSecond).toFixed(2)}x |`);
   }
 }
 
