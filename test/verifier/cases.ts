@@ -438,6 +438,9 @@ const refs: Case[] = [
 const bounds: Case[] = [
   bad('nullable pointer as the added operand', 'PTR_ARITH_NULL', `${LOOKUP(1)}\n r1 = 8\n r1 += r0\n r0 = 0\n exit`),
   ok('arith after null check', `${LOOKUP(1)}\n if r0 == 0 goto out\n r0 += 4\n r0 = *(u32 *)(r0 + 0)\nout:\n r0 = 0\n exit`),
+  ok('equal to a non-null pointer is not null', `${LOOKUP(1)}\n r6 = r0\n ld_pseudo r1, 2, 6\n if r6 != r1 goto out\n r0 = *(u64 *)(r6 + 0)\nout:\n r0 = 0\n exit`),
+  bad('unequal to a non-null pointer may be null', 'NULL_POINTER', `${LOOKUP(1)}\n r6 = r0\n ld_pseudo r1, 2, 6\n if r6 == r1 goto out\n r0 = *(u64 *)(r6 + 0)\nout:\n r0 = 0\n exit`),
+  bad('jmp32 is no null check', 'NULL_POINTER', `${LOOKUP(1)}\n if w0 == 0 goto out\n r0 = *(u64 *)(r0 + 0)\nout:\n r0 = 0\n exit`),
   bad('compare with 1 is no null check', 'NULL_POINTER', `${LOOKUP(1)}\n if r0 == 1 goto out\n r0 = *(u64 *)(r0 + 0)\nout:\n r0 = 0\n exit`),
   bad('data_meta checked against data_end', 'PKT_OUT_OF_BOUNDS', 'r2 = *(u32 *)(r1 + 8)\n r3 = *(u32 *)(r1 + 4)\n r4 = r2\n r4 += 4\n if r4 > r3 goto +1\n r0 = *(u32 *)(r2 + 0)\n r0 = 0\n exit'),
   bad('data_meta read past its checked range', 'PKT_OUT_OF_BOUNDS', 'r2 = *(u32 *)(r1 + 8)\n r3 = *(u32 *)(r1 + 0)\n r4 = r2\n r4 += 4\n if r4 > r3 goto +1\n r0 = *(u32 *)(r2 + 2)\n r0 = 0\n exit'),

@@ -120,7 +120,15 @@ function pointerBranch(v: Verifier, st: VState, i: Insn, dst: Reg, src: Reg, is3
     return op === o.BPF_JEQ ? fall : target;
   }
   const jumped = copyState(st);
-  if (!is32 && isPointer(dst) && isPointer(src)) pktCompare(jumped, st, i, dst, src, op);
+  if (!is32 && isPointer(dst) && isPointer(src)) {
+    pktCompare(jumped, st, i, dst, src, op);
+    if ((op === o.BPF_JEQ || op === o.BPF_JNE) && dst.nullable !== src.nullable) {
+      // equal to a pointer that is not NULL: not NULL either (that register only, as the kernel's mark_ptr_not_null_reg)
+      const f = cur(op === o.BPF_JEQ ? jumped : st);
+      const regno = dst.nullable ? i.dst : i.src;
+      f.regs[regno] = { ...f.regs[regno], nullable: false };
+    }
+  }
   v.push(jumped, target, fall - 1);
   return fall;
 }
