@@ -17,14 +17,24 @@ export class MultiLive extends LiveLoop {
     super(drivers);
   }
 
+  /**
+   * round polls, distributes, gathers and flushes, repeating (up to ~2 ms) while frames move:
+   * yielding to the event loop after every pass would cap the rate at one pass per tick.
+   */
   round(): number {
     const { ms } = this;
     if (!ms.hasFront) return 0;
-    let moved = 0;
-    for (const d of this.drivers) moved += d.poll();
-    moved += ms.distribute();
-    moved += ms.gather();
-    return moved + flushPorts(ms.front, this.drivers);
+    let total = 0;
+    const t0 = performance.now();
+    for (let i = 0; ; i++) {
+      let moved = 0;
+      for (const d of this.drivers) moved += d.poll();
+      moved += ms.distribute();
+      moved += ms.gather();
+      moved += flushPorts(ms.front, this.drivers);
+      total += moved;
+      if (moved === 0 || ((i & 15) === 15 && performance.now() - t0 > 2)) return total;
+    }
   }
 
   swap(prog: SwitchProgram): Promise<void> {

@@ -193,15 +193,24 @@ export class MultiSwitch {
 
   /** ring bumps worker w's doorbell and wakes it. */
   private ring(w: number): void {
-    const i32 = new Int32Array(this.space.memory.buffer);
+    const i32 = this.words();
     const i = (this.shards[w].control + CTL_BELL) >>> 2;
     Atomics.add(i32, i, 1);
     Atomics.notify(i32, i);
   }
 
+  private i32: Int32Array | null = null;
+
+  /** words is an Int32Array over the shared memory (rebuilt after it grew) for the control words. */
+  private words(): Int32Array {
+    const buf = this.space.memory.buffer;
+    if (this.i32?.buffer !== buf) this.i32 = new Int32Array(buf);
+    return this.i32;
+  }
+
   /** mark is each worker's number of finished rounds now (see settled). */
   mark(): number[] {
-    const i32 = new Int32Array(this.space.memory.buffer);
+    const i32 = this.words();
     return this.shards.map((s) => Atomics.load(i32, (s.control + CTL_SEQ) >>> 2));
   }
 
@@ -211,7 +220,7 @@ export class MultiSwitch {
    * distributed before the mark was processed and handed back, and the out channels are empty.
    */
   settled(mark: number[]): boolean {
-    const i32 = new Int32Array(this.space.memory.buffer);
+    const i32 = this.words();
     return this.shards.every((s, w) => Atomics.load(i32, (s.control + CTL_IDLE) >>> 2) >= mark[w] + 2 &&
       s.out.every((r) => r.count() === 0));
   }
