@@ -6,7 +6,7 @@
  * the record being read) and/or listed as (record address, record number) pairs.
  */
 import { Code, ModuleBuilder } from '../jit/wasm/encoder.js';
-import { F64, FC, I32, I64, Op, PREFIX_FC } from '../jit/wasm/ops.js';
+import { F64, FC, I32, Op, PREFIX_FC } from '../jit/wasm/ops.js';
 
 /** SCAN_COMPACT / SCAN_LIST are the `flags` bits of scan. */
 export const SCAN_COMPACT = 1, SCAN_LIST = 2;
@@ -16,18 +16,16 @@ export interface ScanLayout {
   littleEndian: boolean;
   /** larger captured lengths mean a corrupt file */
   maxLen: number;
-  /** JIT control block address and the offsets of r1..r5 and r0 in it */
+  /** JIT control block address and the offsets of r1..r5 and r0 in it (the JIT's embed.ts) */
   cb: number;
   cbArgs: number;
   cbR0: number;
-  /** form of the JIT's entry export: 'cb' = entry(budget f64), 'args' = entry(r1..r5 i64, budget f64) -> r0 */
-  entry: 'cb' | 'args';
   shared: boolean;
 }
 
 /**
  * buildScanModule returns the module bytes. Imports env.memory and env.prog (the JIT's
- * entry); exports scan(p i32, n i32, flags i32) -> i32, which returns n when every record was
+ * entry(budget f64), which reads r1..r5 from the control block and writes r0 there); exports scan(p i32, n i32, flags i32) -> i32, which returns n when every record was
  * complete, the address of an incomplete last record, or -1 - address of a record whose
  * captured length exceeds maxLen; and the mutable i32 globals `dst` (compaction cursor, set
  * by the caller before scan), `list` (list cursor), `index` (records seen) and `count` (selected).
@@ -35,8 +33,7 @@ export interface ScanLayout {
 export function buildScanModule(L: ScanLayout): Uint8Array {
   const mb = new ModuleBuilder();
   mb.importMemory({ module: 'env', name: 'memory', minPages: 0, maxPages: L.shared ? 65536 : undefined, shared: L.shared });
-  const prog = L.entry === 'args' ? mb.importFunc('env', 'prog', [I64, I64, I64, I64, I64, F64], [I64])
-    : mb.importFunc('env', 'prog', [F64], []);
+  const prog = mb.importFunc('env', 'prog', [F64], []);
   const g = { dst: mb.global(I32, 0), list: mb.global(I32, 0), index: mb.global(I32, 0), count: mb.global(I32, 0) };
   for (const [name, idx] of Object.entries(g)) mb.exportGlobal(name, idx);
   const fn = mb.declareFunc([I32, I32, I32], [I32]);
@@ -64,11 +61,9 @@ function scanBody(L: ScanLayout, prog: number, g: { dst: number; list: number; i
   const P = 0, N = 1, FLAGS = 2;
   const cl = c.local(I32), v = c.local(I32), t = c.local(I32), size = c.local(I32);
   const arg = (k: number): number => L.cbArgs + 8 * k;
-  if (L.entry === 'cb') {
-    // r4 (meta) and r5 stay 0 for every record
-    c.i32(L.cb).i64(0).mem(Op.i64_store, 3, arg(3));
-    c.i32(L.cb).i64(0).mem(Op.i64_store, 3, arg(4));
-  }
+  // r4 (meta) and r5 stay 0 for every record
+  c.i32(L.cb).i64(0).mem(Op.i64_store, 3, arg(3));
+  c.i32(L.cb).i64(0).mem(Op.i64_store, 3, arg(4));
   c.block().loop();
   // a record header must fit, then its data
   c.get(N).get(P).op(Op.i32_sub).i32(16).op(Op.i32_lt_u, Op.br_if).u32(1);
@@ -105,18 +100,8 @@ function scanBody(L: ScanLayout, prog: number, g: { dst: number; list: number; i
 
 /** callProgram runs the filter on the record at P (caplen in cl); leaves the verdict (i32) on the stack. */
 function callProgram(c: Code, L: ScanLayout, prog: number, P: number, cl: number, t: number): void {
-  const r1 = (): void => void c.get(P).i32(16).op(Op.i32_add, Op.i64_extend_i32_u);
-  if (L.entry === 'args') {
-    r1();
-    c.get(cl).op(Op.i64_extend_i32_u);
-    load32(c, L, P, 12, t);
-    c.op(Op.i64_extend_i32_u).i64(0).i64(0);
-    f64zero(c);
-    c.call(prog).op(Op.i32_wrap_i64);
-    return;
-  }
   c.i32(L.cb);
-  r1();
+  c.get(P).i32(16).op(Op.i32_add, Op.i64_extend_i32_u);
   c.mem(Op.i64_store, 3, L.cbArgs);
   c.i32(L.cb).get(cl).op(Op.i64_extend_i32_u).mem(Op.i64_store, 3, L.cbArgs + 8);
   c.i32(L.cb);

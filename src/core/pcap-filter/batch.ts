@@ -9,8 +9,7 @@ import { BpfError } from '../errors.js';
 import type { CbpfProgram } from '../cbpf/opcodes.js';
 import { convertCbpf } from '../cbpf/convert.js';
 import { loadJit, jitError, type JitProgram } from '../jit/index.js';
-import { contextRuntime } from '../jit/runtime.js';
-import * as jitLayout from '../jit/layout.js';
+import { CONTROL_BLOCK, jitEntry } from '../jit/embed.js';
 import type { VmContext } from '../vm/engine.js';
 import { createVmContext } from '../vm/context.js';
 import { AddressSpace } from '../vm/memory.js';
@@ -44,16 +43,13 @@ export class PcapBatchFilter {
   constructor(cbpf: CbpfProgram, opts: BatchFilterOptions) {
     this.ctx = createVmContext({ space: opts.space ?? new AddressSpace({ initialBytes: 1 << 20 }) });
     this.prog = loadJit(convertCbpf(cbpf), this.ctx, { checked: false, countBudget: false });
-    const exp = this.prog.instance.exports;
-    const entry = exp.entry as ((...a: unknown[]) => unknown) | undefined;
-    if (typeof entry !== 'function' || (entry.length !== 6 && entry.length !== 1)) {
-      throw new BpfError('EINVAL', 'the JIT module has no entry() export of a known form');
-    }
-    const cbLayout = jitLayout as unknown as Record<string, number | undefined>;
+    // the JIT's stable embedding API: entry(budget) reads r1..r5 from the control block, writes r0 there
+    const je = jitEntry(this.prog);
+    if (!je) throw new BpfError('EINVAL', 'the JIT module has no entry() export');
+    const entry = je.entry;
     const bytes = buildScanModule({
-      littleEndian: opts.littleEndian, maxLen: MAX_PACKET_LEN, cb: contextRuntime(this.ctx).cb,
-      cbArgs: cbLayout.CB_ARGS ?? 48, cbR0: cbLayout.CB_R0 ?? 88, entry: entry.length === 6 ? 'args' : 'cb',
-      shared: this.ctx.space.shared,
+      littleEndian: opts.littleEndian, maxLen: MAX_PACKET_LEN, cb: je.control.cb,
+      cbArgs: CONTROL_BLOCK.args, cbR0: CONTROL_BLOCK.r0, shared: this.ctx.space.shared,
     });
     const env = { memory: this.ctx.space.memory, prog: entry };
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), { env } as WebAssembly.Imports);
