@@ -14,7 +14,7 @@
  * Usage: node dist/bench/pcap-filter.js [--packets N] [--trials N] [--json]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,7 +121,12 @@ function main(): void {
   const files = makeFiles(dir);
   const cache = { TSBPF_CACHE_DIR: join(dir, 'cache') };
   const load0 = loadavg();
-  const rows = EXPRS.map((e) => measure(files, e, cache));
+  let rows: Row[];
+  try {
+    rows = EXPRS.map((e) => measure(files, e, cache));
+  } finally {
+    rmSync(dir, { recursive: true, force: true }); // 180 MB of captures
+  }
   const load1 = loadavg();
   if (argv.includes('--json')) {
     console.log(JSON.stringify({ packets: N, trials: TRIALS, load: [load0, load1], rows }));
