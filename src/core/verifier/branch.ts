@@ -5,7 +5,7 @@
  */
 import * as o from '../isa/opcodes.js';
 import { U64, tAnd, tClearSubreg, tConflict, tConst, tIntersect, tIsConst, tOr, tSubreg, type Tnum } from './tnum.js';
-import { sync, valid, type Scalar } from './scalar.js';
+import { syncOwned, valid, type Scalar } from './scalar.js';
 
 /** JSET_FALSE is a pseudo operation: the "not taken" side of BPF_JSET, (a & b) == 0. */
 export const JSET_FALSE = 0x100;
@@ -134,7 +134,7 @@ function write(s: Scalar, v: V, is32: boolean): Scalar | null {
     ? { ...s, t: tIntersect(s.t, tOr(tClearSubreg(s.t), v.t)), u32min: v.umin, u32max: v.umax, s32min: v.smin, s32max: v.smax }
     : { ...s, t: v.t, umin: v.umin, umax: v.umax, smin: v.smin, smax: v.smax };
   if (!valid(r)) return null;
-  const out = sync(r);
+  const out = syncOwned(r); // r was built here
   return valid(out) ? out : null;
 }
 

@@ -6,7 +6,7 @@
  */
 import * as o from '../isa/opcodes.js';
 import { U32, U64, tAdd, tAnd, tArsh, tCast, tClearSubreg, tIntersect, tIsConst, tLsh, tMul, tOr, tRsh, tSub, tSubreg, tXor, type Tnum } from './tnum.js';
-import { S32_MAX, S32_MIN, S64_MAX, S64_MIN, UNKNOWN, known, sync, truncate, zext32, type Scalar } from './scalar.js';
+import { S32_MAX, S32_MIN, S64_MAX, S64_MIN, UNKNOWN, known, syncOwned, truncate, zext32, type Scalar } from './scalar.js';
 
 /** View is a scalar seen at one width: known bits (within the width) and bounds. */
 interface View { t: Tnum; umin: bigint; umax: bigint; smin: bigint; smax: bigint }
@@ -110,14 +110,14 @@ const LOW_BITS_OPS = new Set([o.BPF_ADD, o.BPF_SUB, o.BPF_MUL, o.BPF_AND, o.BPF_
 function fromViews(v64: View, v32: View | null): Scalar {
   let t = v64.t;
   if (v32) t = tIntersect(t, tOr(tClearSubreg(t), v32.t));
-  return sync({
+  return syncOwned({
     t, umin: v64.umin, umax: v64.umax, smin: v64.smin, smax: v64.smax,
     u32min: v32?.umin ?? 0n, u32max: v32?.umax ?? U32, s32min: v32?.smin ?? S32_MIN, s32max: v32?.smax ?? S32_MAX,
   });
 }
 
 function fromView32(v: View): Scalar {
-  return sync({ t: v.t, umin: v.umin, umax: v.umax, smin: v.umin, smax: v.umax, u32min: v.umin, u32max: v.umax, s32min: v.smin, s32max: v.smax });
+  return syncOwned({ t: v.t, umin: v.umin, umax: v.umax, smin: v.umin, smax: v.umax, u32min: v.umin, u32max: v.umax, s32min: v.smin, s32max: v.smax });
 }
 
 /**
@@ -201,7 +201,7 @@ export function scalarMovsx(a: Scalar, bits: number, is64: boolean): Scalar {
   else if (low.umax < 1n << BigInt(bits - 1)) r = low; // sign bit known clear: unchanged
   else {
     const lim = 1n << BigInt(bits - 1);
-    r = sync({ ...UNKNOWN, smin: -lim, smax: lim - 1n });
+    r = syncOwned({ ...UNKNOWN, smin: -lim, smax: lim - 1n });
   }
   void mask;
   return is64 ? r : zext32(r);

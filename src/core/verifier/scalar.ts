@@ -50,10 +50,10 @@ export const isConst = (s: Scalar): boolean => tIsConst(s.t);
 export const isConst32 = (s: Scalar): boolean => tIsConst(tSubreg(s.t));
 
 /** fromTnum is the scalar described only by known bits, bounds derived. */
-export const fromTnum = (t: Tnum): Scalar => sync({ ...UNKNOWN, t });
+export const fromTnum = (t: Tnum): Scalar => syncOwned({ ...UNKNOWN, t });
 
 /** unsignedRange is the scalar of the unsigned 64-bit range [lo, hi]. */
-export const unsignedRange = (lo: bigint, hi: bigint): Scalar => sync({ ...UNKNOWN, t: tRange(lo, hi), umin: lo, umax: hi });
+export const unsignedRange = (lo: bigint, hi: bigint): Scalar => syncOwned({ ...UNKNOWN, t: tRange(lo, hi), umin: lo, umax: hi });
 
 /** zext32 is the scalar of the low 32 bits of `s`, zero-extended (ALU32 results, narrow loads of 4 bytes). */
 export function zext32(s: Scalar): Scalar {
@@ -65,7 +65,7 @@ export function zext32(s: Scalar): Scalar {
 const UNKNOWN_LOW: (Scalar | undefined)[] = [];
 
 function zext32Of(s: Scalar): Scalar {
-  return sync({
+  return syncOwned({
     t: tSubreg(s.t), umin: s.u32min, umax: s.u32max, smin: s.u32min, smax: s.u32max,
     u32min: s.u32min, u32max: s.u32max, s32min: s.s32min, s32max: s.s32max,
   });
@@ -84,18 +84,22 @@ function truncateOf(s: Scalar, bytes: number): Scalar {
   const m = s.t.m & lim;
   const v = s.t.v & lim;
   const fits = s.umax <= lim;
-  return sync({ ...UNKNOWN, t: { v, m }, umin: fits ? s.umin : 0n, umax: fits ? s.umax : lim });
+  return syncOwned({ ...UNKNOWN, t: { v, m }, umin: fits ? s.umin : 0n, umax: fits ? s.umax : lim });
 }
 
 /** sync tightens bounds and known bits against each other (the kernel's reg_bounds_sync). */
 export function sync(s: Scalar): Scalar {
-  if (s.t.m === 0n) {
-    // one possible value: it is the result, unless the bounds exclude it (then stay infeasible)
-    const k = known(s.t.v);
-    return within(s, k) ? k : { ...s, umin: 1n, umax: 0n };
-  }
-  if (s.t.m === U64 && s.t.v === 0n && isUnknownBounds(s)) return UNKNOWN; // nothing to learn (a common ALU result)
-  const r = { ...s } as { -readonly [K in keyof Scalar]: Scalar[K] };
+  return syncFast(s) ?? syncOwned({ ...s });
+}
+
+/**
+ * syncOwned is sync for a scalar object its caller has just built and will not use again: it
+ * is tightened in place (one allocation less per ALU result).
+ */
+export function syncOwned(s: Scalar): Scalar {
+  const fast = syncFast(s);
+  if (fast) return fast;
+  const r = s as Mut;
   updateBounds(r);
   const { t, umin, umax, smin, smax, u32min, u32max, s32min, s32max } = r;
   deduce(r);
@@ -105,6 +109,17 @@ export function sync(s: Scalar): Scalar {
   boundOffset(r);
   updateBounds(r);
   return r;
+}
+
+/** syncFast answers without computation: one possible value, or nothing known at all (a common ALU result). */
+function syncFast(s: Scalar): Scalar | null {
+  if (s.t.m === 0n) {
+    // one possible value: it is the result, unless the bounds exclude it (then stay infeasible)
+    const k = known(s.t.v);
+    return within(s, k) ? k : { ...s, umin: 1n, umax: 0n };
+  }
+  if (s.t.m === U64 && s.t.v === 0n && isUnknownBounds(s)) return UNKNOWN;
+  return null;
 }
 
 function isUnknownBounds(s: Scalar): boolean {
