@@ -11,6 +11,7 @@ import { flowHash, spreadFlows } from '../../src/switch/workers/rss.js';
 import { example, exampleBytes } from './util.js';
 import type { PerCpuMap } from '../../src/core/runtime/map.js';
 import { dumpMaps } from '../../src/switch/objects.js';
+import { programFromAsm } from '../../src/switch/program.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -69,4 +70,24 @@ test('a program with maps on two workers: shared hash map, per-CPU array slots p
   assert.deepEqual(counts, per, 'per-CPU slot k counts worker k');
   const s = ms.stats();
   assert.equal(s[0].act_redirect, per[0] + per[1], 'the unknown destination is flooded with bpf_redirect_map (XDP_REDIRECT)');
+});
+
+test('trace events of the workers reach the main thread (bad verdicts, with the worker index)', { timeout: 60_000 }, async () => {
+  const ms = await MultiSwitch.start({ workers: 2, ports: 2, prog: programFromAsm('r0 = 9\nexit\n', 'xdp', 'bad'), mode: 'gen',
+    templates: makeTemplates({ flows: 64, srcPort: [1000, 1063] }) });
+  const seen = new Set<number>();
+  try {
+    // the main thread keeps the last 64 events: watch which workers they come from over time
+    for (let i = 0; i < 200 && seen.size < 2; i++) {
+      await sleep(25);
+      for (const e of ms.trace) seen.add(e.worker);
+    }
+  } finally {
+    await ms.stop();
+  }
+  assert.ok(ms.trace.length > 0 && ms.trace.length <= 64);
+  assert.ok(ms.trace.every((e) => e.reason === 'bad_action' && e.r0 === 9 && e.port === 0));
+  assert.deepEqual([...seen].sort(), [0, 1], 'both workers reported');
+  const s = ms.stats()[0];
+  assert.equal(s.drop_bad_action, s.rx_packets);
 });

@@ -289,9 +289,12 @@ async function runWorkers(ports: PortArg[], a: { workers?: string; duration?: st
     await ms.stop();
   }
   const rows = ms.stats().map((s, i) => ({ port: i, name: `port${i}`, ifindex: i + 1, ...s }));
-  if (a.json) io.stdout(JSON.stringify({ program: ms.program.name, workers, perWorker: ms.processed(), ports: rows }, null, 2) + '\n');
-  else io.stdout(`program ${ms.program.name} (${ms.program.kind}) on ${workers} workers\nper worker: ${ms.processed().join(' / ')} frames\n` +
-    formatStatsRows(rows as unknown as StatsRow[], []));
+  if (a.json) {
+    io.stdout(JSON.stringify({ program: ms.program.name, workers, perWorker: ms.processed(), ports: rows, trace: ms.trace }, null, 2) + '\n');
+  } else {
+    io.stdout(`program ${ms.program.name} (${ms.program.kind}) on ${workers} workers\nper worker: ${ms.processed().join(' / ')} frames\n` +
+      formatStatsRows(rows as unknown as StatsRow[], ms.trace));
+  }
   return 0;
 }
 

@@ -43,6 +43,6 @@ export class MultiLive extends LiveLoop {
 
   status(): SwitchStatus {
     const ports = this.ms.stats().map((s, i) => ({ port: i, name: `port${i}`, ifindex: i + 1, ...s }));
-    return { program: this.ms.program, ports, trace: [], rounds: this.rounds };
+    return { program: this.ms.program, ports, trace: [...this.ms.trace], rounds: this.rounds };
   }
 }

@@ -15,7 +15,8 @@ import type { SwitchProgram } from '../program.js';
 import { CTL_BELL, CTL_IDLE, CTL_SEQ, CTL_STOP, type ShardInit, type ShardReady, type WorkerMode, type WorkerReply } from './protocol.js';
 import { flowHashAt, spreadFlows } from './rss.js';
 import { ChannelPump, channelBuffer, createChannel } from './channel.js';
-import { Switch } from '../dataplane/switch.js';
+import { Switch, TRACE_KEEP } from '../dataplane/switch.js';
+import type { TraceEvent } from '../dataplane/dispatch.js';
 import type { Ring } from '../dataplane/ring.js';
 import { jit } from '../../core/jit/index.js';
 import { Runtime } from '../../core/runtime/runtime.js';
@@ -64,6 +65,8 @@ export class MultiSwitch {
   private holding = false;
   /** the running program's name and kind */
   program: { name: string; kind: string };
+  /** the last trace events the workers reported (port, reason ..., and the worker index) */
+  readonly trace: Array<TraceEvent & { worker: number }> = [];
 
   private constructor(readonly space: AddressSpace, private readonly shards: Shard[], readonly flows: number[],
     /** the maps of an object program (shared by every worker) */
@@ -71,6 +74,11 @@ export class MultiSwitch {
     /** the shared runtime of an object program (swapped-in objects load into it) */
     readonly runtime: Runtime | null, kind: string) {
     this.program = { name: programName, kind };
+    shards.forEach((s, w) => s.worker.on('message', (m: WorkerReply) => {
+      if (m.type !== 'trace') return;
+      this.trace.push(...m.events.map((e) => ({ ...e, worker: w })));
+      if (this.trace.length > TRACE_KEEP) this.trace.splice(0, this.trace.length - TRACE_KEEP);
+    }));
   }
 
   /**

@@ -11,7 +11,8 @@ import { attachRuntime, syncMaps } from '../../core/runtime/shared.js';
 import type { Runtime } from '../../core/runtime/runtime.js';
 import { TemplateSource } from '../dataplane/mem-port.js';
 import { WasmFrameSource } from '../dataplane/gen-wasm.js';
-import { Switch } from '../dataplane/switch.js';
+import { Switch, TRACE_KEEP } from '../dataplane/switch.js';
+import type { TraceEvent } from '../dataplane/dispatch.js';
 import { CTL_BELL, CTL_IDLE, CTL_SEQ, CTL_STOP, type ShardInit, type WorkerReply, type WorkerRequest } from './protocol.js';
 import { ChannelPump } from './channel.js';
 import { Ring } from '../dataplane/ring.js';
@@ -31,6 +32,7 @@ function main(): void {
   }
   const space = runtime?.space ?? new AddressSpace({ memory: init.memory, arena: init.arena });
   const sw = new Switch({ ports: init.ports, engine: jit, space, runtime, cpu: init.cpu, checked: init.checked, dataplane: init.dataplane,
+    onTrace: (e) => void (traced.length < TRACE_KEEP && traced.push(e)),
     batch: init.batch, frames: init.frames, ringSize: init.ringSize });
   sw.attach(init.prog);
   // frames sent (u64), frames received (u64), this thread's CPU time in clock ticks (u32)
@@ -123,7 +125,11 @@ function ioLoop(sw: Switch, space: AddressSpace, runtime: Runtime | undefined, t
   }
 }
 
+/** traced holds the trace events not yet sent to the main thread (at most TRACE_KEEP per batch). */
+const traced: TraceEvent[] = [];
+
 function pollRequests(sw: Switch, runtime: Runtime | undefined): void {
+  if (traced.length) reply({ type: 'trace', events: traced.splice(0) });
   for (let m = receiveMessageOnPort(port as never); m; m = receiveMessageOnPort(port as never)) {
     const req = m.message as WorkerRequest;
     if (req.type !== 'swap') continue;
