@@ -59,15 +59,15 @@ function genMatchLen(): Code {
  * is at most local `max`; `visit(rec, pl, x)` runs for each (locals), the walk stops after a
  * node of length `max`. Bounded in steps (a racing writer on shared memory; the read retries).
  */
-function descend(c: Code, hdr: number, d: number, max: number, l: { v: number; x: number; rec: number; pl: number; steps: number },
-  visit: () => void): void {
-  const { v, x, rec, pl, steps } = l;
+function descend(c: Code, hdr: number, d: number, max: number,
+  l: { v: number; x: number; rec: number; pl: number; steps: number; nodes: number; ns: number }, visit: () => void): void {
+  const { v, x, rec, pl, steps, nodes, ns } = l;
   field(c, hdr, H_LPM_ROOT).set(v);
   c.i32(0).set(steps);
   c.block().loop();
   c.get(v).op(Op.i32_eqz).op(Op.br_if).u32(1);
   c.get(steps).i32(1).op(Op.i32_add).tee(steps).get(max).i32(2).op(Op.i32_add).op(Op.i32_gt_u).op(Op.br_if).u32(1);
-  field(c, hdr, H_LPM_NODES); c.get(v).i32(1).op(Op.i32_sub).tee(x); field(c, hdr, H_LPM_NSTRIDE); c.op(Op.i32_mul).op(Op.i32_add).tee(rec);
+  c.get(nodes).get(v).i32(1).op(Op.i32_sub).tee(x).get(ns).op(Op.i32_mul).op(Op.i32_add).tee(rec);
   load32(c, LN_PLEN); c.tee(pl).get(max).op(Op.i32_gt_u).op(Op.br_if).u32(1);
   visit();
   c.get(pl).get(max).op(Op.i32_eq).op(Op.br_if).u32(1);
@@ -85,24 +85,39 @@ function descend(c: Code, hdr: number, d: number, max: number, l: { v: number; x
  * classic path-compressed trie lookup: descend by the key's bits without comparing to the
  * deepest node of length <= the key's; every node on that path is a prefix of that node, so
  * one match length M against it decides them all: the answer is the deepest element node on
- * the path with length <= M.
+ * the path with length <= M (the first walk's deepest element node when M reaches it).
  */
 function genLpmLookup(m: MRT, f: LpmFns): Code {
   const c = newCode(2);
   const hdr = 0, key = 1;
   const klen = c.local(I32), d = c.local(I32), seq = c.local(I32), last = c.local(I32), mlen = c.local(I32), found = c.local(I32);
-  const l = { v: c.local(I32), x: c.local(I32), rec: c.local(I32), pl: c.local(I32), steps: c.local(I32) };
+  const l = { v: c.local(I32), x: c.local(I32), rec: c.local(I32), pl: c.local(I32), steps: c.local(I32), nodes: c.local(I32), ns: c.local(I32) };
+  const n = c.local(I32);
   c.get(key); load32(c); c.tee(klen); field(c, hdr, H_KEY_SIZE); c.i32(4).op(Op.i32_sub).i32(3).op(Op.i32_shl).op(Op.i32_gt_u);
   c.if().i32(0).op(Op.return).end();
   c.get(key).i32(4).op(Op.i32_add).set(d);
+  field(c, hdr, H_LPM_NODES).set(l.nodes);
+  field(c, hdr, H_LPM_NSTRIDE).set(l.ns);
+  field(c, hdr, H_MAX_ENTRIES).set(n);
+  const elemPl = c.local(I32);
+  const isElem = (): void => {
+    c.get(l.x).get(n).op(Op.i32_lt_u);
+  };
   readLoop(c, m, hdr, seq, () => {
     c.i32(-1).set(found).i32(0).set(last);
-    descend(c, hdr, d, klen, l, () => c.get(l.rec).set(last));
-    c.get(last).if();
-    c.get(last); load32(c, LN_DATA); c.get(d).get(last); load32(c, LN_PLEN); c.call(f.matchLen).set(mlen);
-    descend(c, hdr, d, mlen, l, () => {
-      c.get(l.x); field(c, hdr, H_MAX_ENTRIES); c.op(Op.i32_lt_u).if().get(l.x).set(found).end();
+    // the deepest element node on the path is the answer when M reaches it (no second walk)
+    descend(c, hdr, d, klen, l, () => {
+      c.get(l.rec).set(last);
+      isElem(); c.if().get(l.x).set(found).get(l.pl).set(elemPl).end();
     });
+    c.get(last).if();
+    c.get(last); load32(c, LN_DATA); c.get(d).get(last); load32(c, LN_PLEN); c.call(f.matchLen).tee(mlen);
+    c.get(elemPl).op(Op.i32_lt_u).get(found).i32(0).op(Op.i32_ge_s).op(Op.i32_and).if();
+    c.i32(-1).set(found);
+    descend(c, hdr, d, mlen, l, () => {
+      isElem(); c.if().get(l.x).set(found).end();
+    });
+    c.end();
     c.end();
   });
   c.get(found).i32(0).op(Op.i32_lt_s).if().i32(0).op(Op.return).end();
