@@ -18,7 +18,8 @@ import {
   BPF_RB_AVAIL_DATA, BPF_RB_CONS_POS, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, BPF_RB_PROD_POS, BPF_RB_RING_SIZE, BPF_RINGBUF_BUSY_BIT,
   BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ, H_RB_CONS, H_RB_PEND, H_RB_PROD, H_RB_WAITERS, RINGBUF_MAX_RECORD_SZ,
 } from './ringbuf.js';
-import { MF_NOT_MAP, MF_READ, MF_UNINIT, MF_WRITE, genCheck, genMapPtr } from './wasm-lib.js';
+import { genCheck, genMapPtr } from './wasm-lib.js';
+import { faultError } from './wasm.js';
 import { I32, I64, type MRT, Op, field, load32, memCopy, memSize, newCode, store32, lock, unlock } from './wasm-util.js';
 
 /** RINGBUF_HELPERS are the helpers the module exports. */
@@ -216,21 +217,11 @@ function genQuery(m: RingbufMRT): Code {
 
 const modules = new Map<boolean, WebAssembly.Module>();
 
-function faultError(kind: number, insn: number, addr: bigint, len: number): BpfError {
-  const hex = BigInt.asUintN(64, addr).toString(16);
-  switch (kind) {
-    case MF_READ:
-    case MF_WRITE:
-      return new BpfError('E_MEM', `invalid memory access: ${kind === MF_WRITE ? 'write' : 'read'} of ${len} bytes`, { insn, address: Number(BigInt.asUintN(64, addr)) });
-    case MF_UNINIT:
-      return new BpfError('E_UNINIT_STACK', 'read of uninitialised stack', { insn, address: Number(BigInt.asUintN(64, addr)) });
-    case MF_NOT_MAP:
-      return new BpfError('E_HELPER', `0x${hex} is not a map`, { insn });
-    case RF_NOT_RING:
-      return new BpfError('E_HELPER', 'map is not a ring buffer', { insn });
-    default:
-      return new BpfError('E_HELPER', `0x${hex} is not a reserved ring buffer record`, { insn });
-  }
+/** ringFault builds the BpfError of a `fault` call: the map runtime's kinds, then this module's. */
+function ringFault(kind: number, insn: number, addr: bigint, len: number): BpfError {
+  if (kind === RF_NOT_RING) return new BpfError('E_HELPER', 'map is not a ring buffer', { insn });
+  if (kind === RF_NOT_RECORD) return new BpfError('E_HELPER', `0x${BigInt.asUintN(64, addr).toString(16)} is not a reserved ring buffer record`, { insn });
+  return faultError(kind, insn, addr, len);
 }
 
 /** RingbufHost is what an instance needs: memory, the runtime block, and the consumers' wake-up. */
@@ -259,7 +250,7 @@ export function ringbufWasmHelper(host: RingbufHost, name: RingbufHelper, wake: 
       const env = {
         memory: host.space.memory,
         fault: (kind: number, insn: number, addr: bigint, len: number) => {
-          throw faultError(kind, insn, addr, len);
+          throw ringFault(kind, insn, addr, len);
         },
         wake: (hdr: number) => wake(hdr >>> 0),
         stackBase: gl(ctx.stack.base), cb: gl(contextRuntime(ctx).cb), cpu: gl(ctx.cpu), checked: gl(checked ? 1 : 0),

@@ -80,8 +80,8 @@ function moduleFor(shared: boolean): WebAssembly.Module {
   return mod;
 }
 
-/** faultError builds the BpfError a `fault` import call stands for (same as the JS helpers'). */
-function faultError(kind: number, insn: number, addr: bigint, len: number): BpfError {
+/** faultError builds the BpfError a `fault` import call stands for (same as the JS helpers'; also used by wasm-ringbuf.ts). */
+export function faultError(kind: number, insn: number, addr: bigint, len: number): BpfError {
   const address = Number(BigInt.asUintN(64, addr));
   switch (kind) {
     case MF_READ:
