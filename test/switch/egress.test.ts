@@ -2,8 +2,8 @@
  * Devmap egress programs (examples/switch/xdp_devmap_egress.c): entries of a devmap whose
  * value is struct bpf_devmap_val { ifindex; bpf_prog.fd } run their program on each frame
  * redirected through them before it is queued on the port — unicast and broadcast, with
- * egress_ifindex set, XDP_DROP dropping, bpf_xdp_adjust_head working — in every loop; entries
- * without a program are unaffected.
+ * egress_ifindex set, XDP_DROP dropping, bpf_xdp_adjust_head working — in every loop and on
+ * workers; entries without a program are unaffected.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +13,7 @@ import { Switch } from '../../src/switch/dataplane/switch.js';
 import { programFromObject } from '../../src/switch/program.js';
 import { switchObject } from '../../src/switch/objects.js';
 import { drain, exampleBytes, frame, MODES } from './util.js';
+import { MultiSwitch } from '../../src/switch/workers/multi.js';
 
 const bytes = exampleBytes('xdp_devmap_egress');
 const devVal = (ifindex: number, fd: number) => new Uint8Array(new Uint32Array([ifindex, fd]).buffer);
@@ -78,4 +79,35 @@ test('the same verdicts from the Wasm loop and the JavaScript loop for every fra
     return { out: drain(sw), stats: sw.stats(), trace: sw.trace };
   };
   assert.deepEqual(run('wasm'), run('js'));
+});
+
+test('egress programs on workers: shared with sharePrograms, run by the worker that forwards the frame', { timeout: 60_000 }, async () => {
+  const ms = await MultiSwitch.start({ workers: 2, ports: 4, mode: 'io', object: { bytes, select: { name: 'devmap_redirect' } } });
+  try {
+    const rt = ms.runtime!;
+    const egress = rt.load(jit, programFromObject(bytes, { name: 'egress_stamp' }).insns, { name: 'egress_stamp' });
+    await ms.sharePrograms();
+    const map = ms.coll!.fds.get('out_ports')!;
+    cmd.mapUpdateElem(rt, map, key(2), devVal(2, egress.fd), 0);
+    cmd.mapUpdateElem(rt, map, key(4), devVal(4, egress.fd), 0);
+    const frames = Array.from({ length: 40 }, (_, i) => frame(i % 4 === 3 ? 'ff:ff:ff:ff:ff:ff' : `02:00:00:00:00:0${2 + (i % 4)}`, i));
+    for (const f of frames) assert.ok(ms.front.receive(0, f));
+    const out: string[][] = [[], [], [], []];
+    const hex = (f: Uint8Array) => Buffer.from(f).toString('hex');
+    for (let i = 0; i < 2000 && out[1].length + out[2].length < 40; i++) {
+      ms.distribute();
+      ms.gather();
+      for (let p = 0; p < 4; p++) ms.front.transmit(p, (f) => out[p].push(hex(f)));
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    const expect = (p: number) => frames.filter((_, i) => (p === 1 ? i % 4 === 0 || i % 4 === 3 : i % 4 === 1 || i % 4 === 3))
+      .map((f) => hex(p === 1 ? stamped(f, 1, 2) : f)).sort();
+    assert.deepEqual(out[1].sort(), expect(1), 'ifindex 2: stamped by the egress program');
+    assert.deepEqual(out[2].sort(), expect(2), 'ifindex 3: no program');
+    assert.deepEqual(out[3], [], 'ifindex 4: dropped by the egress program');
+    assert.deepEqual(ms.trace.filter((e) => e.reason === 'egress_prog_missing'), []);
+    assert.equal(ms.stats()[3].drop_program, 20);
+  } finally {
+    await ms.stop();
+  }
 });

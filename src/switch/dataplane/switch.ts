@@ -9,6 +9,7 @@ import { BpfError } from '../../core/errors.js';
 import { HelperRegistry } from '../../core/helpers/registry.js';
 import { createVmContext } from '../../core/vm/context.js';
 import type { Engine, LoadedProgram, VmContext } from '../../core/vm/engine.js';
+import type { Program } from '../../core/isa/instruction.js';
 import { AddressSpace } from '../../core/vm/memory.js';
 import type { SwitchProgram } from '../program.js';
 import { FrameContext } from './context.js';
@@ -178,17 +179,19 @@ export class Switch {
   }
 
   private egressCache = new Map<number, LoadedProgram>();
+  /** programs another thread's runtime loaded, by id (a worker's egress programs: MultiSwitch.sharePrograms) */
+  readonly sharedPrograms = new Map<number, Program>();
 
   /**
    * egressProgram returns the devmap egress program with id `id`, loaded on the switch's
-   * context (once), or null when the runtime has no such program.
+   * context (once), or null when neither the runtime nor `sharedPrograms` has it.
    */
   egressProgram(id: number): LoadedProgram | null {
     let p = this.egressCache.get(id);
     if (!p) {
-      const info = this.opts.runtime?.progs.id(id);
-      if (!info) return null;
-      p = this.opts.engine.load(info.insns, this.ctx, { checked: this.checked });
+      const insns = this.opts.runtime?.progs.id(id)?.insns ?? this.sharedPrograms.get(id);
+      if (!insns) return null;
+      p = this.opts.engine.load(insns, this.ctx, { checked: this.checked });
       this.egressCache.set(id, p);
     }
     return p;

@@ -12,7 +12,8 @@ import { AddressSpace } from '../../core/vm/memory.js';
 import { COUNTERS, DEFAULT_FRAME_SIZE } from '../dataplane/layout.js';
 import type { PortStats } from '../dataplane/port.js';
 import type { SwitchProgram } from '../program.js';
-import { CTL_BELL, CTL_IDLE, CTL_SEQ, CTL_STOP, type ShardInit, type ShardReady, type WorkerMode, type WorkerReply } from './protocol.js';
+import { CTL_BELL, CTL_IDLE, CTL_SEQ, CTL_STOP, type ShardInit, type ShardReady, type WorkerMode, type WorkerReply,
+  type WorkerRequest } from './protocol.js';
 import { flowHashAt, spreadFlows } from './rss.js';
 import { ChannelPump, channelBuffer, createChannel } from './channel.js';
 import { Switch, TRACE_KEEP } from '../dataplane/switch.js';
@@ -199,6 +200,18 @@ export class MultiSwitch {
     return n;
   }
 
+  /**
+   * sharePrograms sends every program of the shared runtime (devmap egress programs loaded
+   * with `runtime.load`) to the workers, which load one the first time a devmap entry names it.
+   * Call it after loading such a program and before a devmap entry refers to it; resolves once
+   * every worker has them.
+   */
+  async sharePrograms(): Promise<void> {
+    if (!this.runtime) return;
+    const progs = this.runtime.progs.all().map((p) => ({ id: p.id, insns: p.insns }));
+    await this.request((id) => ({ type: 'programs', progs, id }));
+  }
+
   /** ring bumps worker w's doorbell and wakes it. */
   private ring(w: number): void {
     const i32 = this.words();
@@ -284,18 +297,23 @@ export class MultiSwitch {
     this.program = { name: prog.name, kind: prog.kind };
   }
 
-  private async swapEach(prog: SwitchProgram): Promise<void> {
-    const id = this.nextId++;
+  private swapEach(prog: SwitchProgram): Promise<void> {
     const maps = this.runtime ? describeMaps(this.runtime) : undefined;
+    return this.request((id) => ({ type: 'swap', prog, id, maps }));
+  }
+
+  /** request sends every worker a request and resolves when all answered it (rejects on an error). */
+  private async request(make: (id: number) => WorkerRequest): Promise<void> {
+    const id = this.nextId++;
     const done = Promise.all(this.shards.map((s) => new Promise<void>((resolve, reject) => {
       const on = (m: WorkerReply) => {
         if (m.type !== 'swapped' || m.id !== id) return;
         s.worker.off('message', on);
-        if (m.error) reject(new BpfError('EINVAL', `worker swap failed: ${m.error}`));
+        if (m.error) reject(new BpfError('EINVAL', `worker request failed: ${m.error}`));
         else resolve();
       };
       s.worker.on('message', on);
-      s.worker.postMessage({ type: 'swap', prog, id, maps });
+      s.worker.postMessage(make(id));
     })));
     this.shards.forEach((_, w) => this.ring(w));
     await done;

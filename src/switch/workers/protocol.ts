@@ -6,6 +6,7 @@
  * main thread reads them directly.
  */
 import type { SwitchProgram } from '../program.js';
+import type { Program } from '../../core/isa/instruction.js';
 import type { TraceEvent } from '../dataplane/dispatch.js';
 import type { SharedMapInfo, SharedRuntimeInit } from '../../core/runtime/shared.js';
 
@@ -60,7 +61,8 @@ export interface ShardReady {
 }
 
 /** WorkerRequest is what the main thread sends while a worker runs. */
-export type WorkerRequest = { type: 'swap'; prog: SwitchProgram; id: number; maps?: SharedMapInfo[] };
+export type WorkerRequest = { type: 'swap'; prog: SwitchProgram; id: number; maps?: SharedMapInfo[] } |
+  { type: 'programs'; progs: Array<{ id: number; insns: Program }>; id: number };
 
 /** WorkerReply answers a request, reports trace events (aborts, faults, bad verdicts: in batches) or the end of the run. */
 export type WorkerReply = { type: 'swapped'; id: number; error?: string } | { type: 'done' } | ShardReady | { type: 'error'; message: string } |

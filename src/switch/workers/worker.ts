@@ -132,7 +132,11 @@ function pollRequests(sw: Switch, runtime: Runtime | undefined): void {
   if (traced.length) reply({ type: 'trace', events: traced.splice(0) });
   for (let m = receiveMessageOnPort(port as never); m; m = receiveMessageOnPort(port as never)) {
     const req = m.message as WorkerRequest;
-    if (req.type !== 'swap') continue;
+    if (req.type === 'programs') {
+      for (const p of req.progs) sw.sharedPrograms.set(p.id, p.insns);
+      reply({ type: 'swapped', id: req.id });
+      continue;
+    }
     try {
       if (req.maps && runtime) syncMaps(runtime, req.maps);
       sw.attach(req.prog);
