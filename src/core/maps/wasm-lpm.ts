@@ -6,27 +6,30 @@
  * (readLoop) bounded in steps.
  */
 import type { Code, ModuleBuilder } from '../jit/wasm/encoder.js';
-import { H_ESTRIDE, H_KEY_SIZE, H_MAX_ENTRIES, H_VALUES } from './layout.js';
-import { H_LPM_NODES, H_LPM_NSTRIDE, H_LPM_ROOT, LN_DATA, LN_PLEN } from './lpm.js';
-import { I32, type MRT, Op, field, load32, newCode, readLoop } from './wasm-util.js';
+import { EINVAL, ENOENT, H_COUNT, H_ESTRIDE, H_FREE, H_HASHES, H_KEY_SIZE, H_MAX_ENTRIES, H_NEXT, H_VALUES } from './layout.js';
+import { H_LPM_IMFREE, H_LPM_NODES, H_LPM_NSTRIDE, H_LPM_ROOT, LN_DATA, LN_PLEN } from './lpm.js';
+import { I32, I64, type MRT, Op, field, load32, lock, memCopy, newCode, readLoop, store32, unlock } from './wasm-util.js';
 
 /** LpmFns are the indices of the LPM functions in the module. */
 export interface LpmFns {
   /** (hdr, key) -> value address of the longest matching prefix, or 0 */
   lookup: number;
+  /** (hdr, key) -> 0, -EINVAL (prefix too long), -ENOENT (lpm.ts lpmDelete) */
+  delete: number;
   /** internal: (a, b, limit) -> leading bits (at most limit) the data at a and b share */
   matchLen: number;
 }
 
 /** declareLpm declares the LPM functions. */
 export function declareLpm(mb: ModuleBuilder): LpmFns {
-  return { lookup: mb.declareFunc([I32, I32], [I32]), matchLen: mb.declareFunc([I32, I32, I32], [I32]) };
+  return { lookup: mb.declareFunc([I32, I32], [I32]), delete: mb.declareFunc([I32, I32], [I64]), matchLen: mb.declareFunc([I32, I32, I32], [I32]) };
 }
 
 /** defineLpm emits their bodies. */
 export function defineLpm(mb: ModuleBuilder, m: MRT, f: LpmFns): void {
   mb.defineFunc(f.matchLen, genMatchLen());
   mb.defineFunc(f.lookup, genLpmLookup(m, f));
+  mb.defineFunc(f.delete, genLpmDelete(m, f));
 }
 
 const I32_CLZ = 0x67;
@@ -122,5 +125,90 @@ function genLpmLookup(m: MRT, f: LpmFns): Code {
   });
   c.get(found).i32(0).op(Op.i32_lt_s).if().i32(0).op(Op.return).end();
   field(c, hdr, H_VALUES); c.get(found); field(c, hdr, H_ESTRIDE); c.op(Op.i32_mul).op(Op.i32_add);
+  return c;
+}
+
+/**
+ * genLpmDelete: (hdr, key) -> 0 / -errno, lpm.ts lpmDelete step for step (same memory after):
+ * find the element node of exactly this prefix (descend by the key's bits, one match length),
+ * unlink it as Trie.remove does (an intermediate node takes the place of an element with two
+ * children; an intermediate parent left with one child goes too), free the slot.
+ */
+function genLpmDelete(m: MRT, f: LpmFns): Code {
+  const c = newCode(2);
+  const hdr = 0, key = 1;
+  const len = c.local(I32), d = c.local(I32), ref = c.local(I32), pref = c.local(I32), lastRef = c.local(I32), lastPar = c.local(I32);
+  const v = c.local(I32), x = c.local(I32), lx = c.local(I32), rec = c.local(I32), pl = c.local(I32), steps = c.local(I32);
+  const nodes = c.local(I32), ns = c.local(I32), n = c.local(I32), c0 = c.local(I32), c1 = c.local(I32), im = c.local(I32), p = c.local(I32);
+  const recOf = (i: () => void): void => {
+    c.get(nodes); i(); c.get(ns).op(Op.i32_mul).op(Op.i32_add);
+  };
+  c.get(key); load32(c); c.tee(len); field(c, hdr, H_KEY_SIZE); c.i32(4).op(Op.i32_sub).i32(3).op(Op.i32_shl).op(Op.i32_gt_u);
+  c.if().i64(-EINVAL).op(Op.return).end();
+  c.get(key).i32(4).op(Op.i32_add).set(d);
+  field(c, hdr, H_LPM_NODES).set(nodes);
+  field(c, hdr, H_LPM_NSTRIDE).set(ns);
+  field(c, hdr, H_MAX_ENTRIES).set(n);
+  lock(c, m, hdr);
+  c.get(hdr).i32(H_LPM_ROOT).op(Op.i32_add).set(ref);
+  c.block().loop();
+  c.get(ref); load32(c); c.tee(v).op(Op.i32_eqz).op(Op.br_if).u32(1);
+  c.get(steps).i32(1).op(Op.i32_add).tee(steps).get(len).i32(2).op(Op.i32_add).op(Op.i32_gt_u).op(Op.br_if).u32(1);
+  recOf(() => c.get(v).i32(1).op(Op.i32_sub).tee(x)); c.tee(rec); load32(c, LN_PLEN); c.tee(pl).get(len).op(Op.i32_gt_u).op(Op.br_if).u32(1);
+  c.get(ref).set(lastRef).get(pref).set(lastPar).get(x).set(lx);
+  c.get(pl).get(len).op(Op.i32_eq).op(Op.br_if).u32(1);
+  c.get(ref).set(pref);
+  c.get(rec);
+  c.get(d).get(pl).i32(3).op(Op.i32_shr_u).op(Op.i32_add).mem(Op.i32_load8_u, 0);
+  c.i32(7).get(pl).i32(7).op(Op.i32_and).op(Op.i32_sub).op(Op.i32_shr_u).i32(1).op(Op.i32_and).i32(2).op(Op.i32_shl);
+  c.op(Op.i32_add).set(ref);
+  c.br(0);
+  c.end().end();
+  // an element node of exactly this prefix?
+  c.get(lastRef).op(Op.i32_eqz).get(lx).get(n).op(Op.i32_ge_u).op(Op.i32_or).if();
+  unlock(c, m, hdr); c.i64(-ENOENT).op(Op.return);
+  c.end();
+  recOf(() => c.get(lx)); c.set(rec);
+  c.get(rec); load32(c, LN_PLEN); c.get(len).op(Op.i32_ne);
+  c.get(rec); load32(c, LN_DATA); c.get(d).get(len).call(f.matchLen).get(len).op(Op.i32_ne).op(Op.i32_or).if();
+  unlock(c, m, hdr); c.i64(-ENOENT).op(Op.return);
+  c.end();
+  c.get(rec); load32(c, 0); c.set(c0);
+  c.get(rec); load32(c, 4); c.set(c1);
+  c.block();
+  c.get(c0).op(Op.i32_eqz).op(Op.i32_eqz).get(c1).op(Op.i32_eqz).op(Op.i32_eqz).op(Op.i32_and).if();
+  // two children: an intermediate node of the same prefix takes the element's place
+  field(c, hdr, H_LPM_IMFREE).i32(1).op(Op.i32_sub).set(im);
+  recOf(() => c.get(im)); c.set(p);
+  c.get(hdr).get(p); load32(c, 0); store32(c, H_LPM_IMFREE);
+  c.get(p).get(len); store32(c, LN_PLEN);
+  c.get(p); load32(c, LN_DATA); c.get(rec); load32(c, LN_DATA); field(c, hdr, H_KEY_SIZE); c.i32(4).op(Op.i32_sub); memCopy(c);
+  c.get(p).get(c0); store32(c, 0);
+  c.get(p).get(c1); store32(c, 4);
+  c.get(lastRef).get(im).i32(1).op(Op.i32_add); store32(c);
+  c.br(1);
+  c.end();
+  // a leaf under an intermediate parent: the parent's other child moves up, the parent is freed
+  c.get(lastPar).if();
+  c.get(lastPar); load32(c); c.i32(1).op(Op.i32_sub).tee(im).get(n).op(Op.i32_ge_u).get(c0).get(c1).op(Op.i32_or).op(Op.i32_eqz).op(Op.i32_and).if();
+  recOf(() => c.get(im)); c.set(p);
+  c.get(lastPar);
+  c.get(p); load32(c, 4); c.get(p); load32(c, 0); c.get(p); load32(c, 0).get(lx).i32(1).op(Op.i32_add).op(Op.i32_eq).op(Op.select);
+  store32(c);
+  c.get(p); field(c, hdr, H_LPM_IMFREE); store32(c, 0);
+  c.get(p).i32(0); store32(c, 4);
+  c.get(hdr).get(im).i32(1).op(Op.i32_add); store32(c, H_LPM_IMFREE);
+  c.br(2);
+  c.end();
+  c.end();
+  c.get(lastRef).get(c0).get(c1).get(c0).op(Op.select); store32(c);
+  c.end();
+  // free the slot (in-use word, free list, count)
+  field(c, hdr, H_HASHES); c.get(lx).i32(2).op(Op.i32_shl).op(Op.i32_add).i32(0); store32(c);
+  field(c, hdr, H_NEXT); c.get(lx).i32(2).op(Op.i32_shl).op(Op.i32_add); field(c, hdr, H_FREE); store32(c);
+  c.get(hdr).get(lx).i32(1).op(Op.i32_add); store32(c, H_FREE);
+  c.get(hdr); field(c, hdr, H_COUNT); c.i32(1).op(Op.i32_sub); store32(c, H_COUNT);
+  unlock(c, m, hdr);
+  c.i64(0);
   return c;
 }

@@ -1,7 +1,7 @@
 /**
  * The map types whose program-side operations the Wasm map runtime runs itself instead of
  * handing them to TypeScript: LRU hash updates and deletes (wasm-lru.ts) and LPM trie
- * lookups (wasm-lpm.ts). wasm.ts declares and defines these functions once per module
+ * lookups and deletes (wasm-lpm.ts). wasm.ts declares and defines these functions once per module
  * (declareNative / defineNative); the exported helpers of wasm-ops.ts dispatch to them
  * (genNativeDispatch) before the generic `js` import; nativeJsOp serves the `js` import
  * operations these functions themselves need (the LRU slow path).
@@ -53,6 +53,11 @@ export function genNativeDispatch(c: Code, m: MRT, t: number, op: 'lookup' | 'up
     c.get(l.hdr).get(l.key).call(m.native.lpm.lookup).op(Op.i64_extend_i32_u).op(Op.return);
     c.end();
     return;
+  }
+  if (op === 'delete') {
+    c.get(t).i32(BPF_MAP_TYPE_LPM_TRIE).op(Op.i32_eq).if();
+    c.get(l.hdr).get(l.key).call(m.native.lpm.delete).op(Op.return);
+    c.end();
   }
   c.get(t).i32(BPF_MAP_TYPE_LRU_HASH).op(Op.i32_eq).get(t).i32(BPF_MAP_TYPE_LRU_PERCPU_HASH).op(Op.i32_eq).op(Op.i32_or).if();
   if (op === 'update') c.get(l.hdr).get(l.key).get(l.val!).get(l.f!).get(l.insn).call(m.native.lru.update);
