@@ -77,6 +77,7 @@ const controlFlow: Case[] = [
   bad('unbounded counter loop', 'TOO_COMPLEX', 'r1 = 0\nloop:\n r1 += 1\n if r1 != 0 goto loop\n r0 = 0\n exit'),
   bad('loop of 2^32 steps', 'TOO_COMPLEX', 'w1 = 0\nloop:\n w1 += 1\n if w1 != 0 goto loop\n r0 = 0\n exit'),
   ok('nested bounded loops', 'r1 = 0\nouter:\n r2 = 0\ninner:\n r2 += 1\n if r2 < 5 goto inner\n r1 += 1\n if r1 < 5 goto outer\n r0 = 0\n exit'),
+  bad('countdown from an unknown value', 'TOO_COMPLEX', 'call 7\n r1 = r0\nloop:\n if r1 == 0 goto out\n r1 -= 1\n goto loop\nout:\n r0 = 0\n exit'),
   ok('loop with unknown bound checked', 'call 7\n r1 = r0\n r1 &= 15\nloop:\n if r1 == 0 goto out\n r1 -= 1\n goto loop\nout:\n r0 = 0\n exit'),
 ];
 

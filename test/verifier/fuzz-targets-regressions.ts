@@ -106,4 +106,10 @@ export const FUZZ_REGRESSIONS: FuzzRegression[] = [
     target: 'verifier-soundness', seed: 36568, progType: 'sched_cls', why: 'tc writes to __sk_buff.tstamp that checked mode refused',
     hex: '79109800000000007b01980000000000b7000000000000009500000000000000',
   },
+  {
+    target: 'verifier-soundness', seed: 60789, progType: 'xdp',
+    why: 'a countdown from an unknown value put every loop state under one fingerprint: each visit compared with all, 1M instructions took 10 minutes',
+    hex: '8500000007000000bf01000000000000570000000f000000150102000000000017010000010000000500fdff00000000'
+    + 'b7000000000000009500000000000000',
+  },
 ];

@@ -223,15 +223,20 @@ export function stateKey(s: VState, live: LiveFn): number {
       if (!(mask & (1 << r))) continue;
       const g = f.regs[r];
       h = mix(mix(mix(h, r), g.type), g.off);
-      if (g.type !== RegType.NOT_INIT) h = mix(h, Number(g.s.umin));
+      // both ends of the range: a loop that only narrows umax (r1 -= 1 until 0) otherwise puts
+      // thousands of states under one key and compares each visit with all of them (seed 60789)
+      if (g.type !== RegType.NOT_INIT) h = mixBig(mix(h, Number(g.s.umin)), g.s.umax);
     }
     for (let q = 0; q < f.spills.length; q++) {
       const sp = f.spills[q];
-      if (sp) h = mix(mix(mix(mix(h, q), sp.type), sp.off), Number(sp.s.umin));
+      if (sp) h = mixBig(mix(mix(mix(mix(h, q), sp.type), sp.off), Number(sp.s.umin)), sp.s.umax);
     }
   }
   return h;
 }
+
+/** mixBig folds both 32-bit halves of a 64-bit value (a double would round values near 2^64 together). */
+const mixBig = (h: number, x: bigint): number => mix(mix(h, Number(x & 0xffffffffn)), Number(x >> 32n));
 
 /** mix folds a number into a 32-bit hash (equal inputs give equal hashes). */
 function mix(h: number, x: number): number {
