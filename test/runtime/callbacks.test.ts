@@ -115,6 +115,37 @@ test('bpf_loop: callbacks nest (a callback calling bpf_loop) down to the frame l
   assert.deepEqual(res, ['1', '1', 'E_CALL_DEPTH@14', 'E_CALL_DEPTH@14']);
 });
 
+test('bpf_loop: an LD_ABS miss inside a callback ends the whole run with 0, nested too', () => {
+  // main: bpf_loop(3, cb, r1) then r0 = 77; cb(i, depth): depth 0 does the LD_ABS (no packet:
+  // a miss), else runs bpf_loop(1, cb, depth - 1) and returns 0
+  const prog = `
+    r3 = r1
+    r1 = 3
+    ld_pseudo r2, 4, 5
+    r4 = 0
+    call 181
+    r0 = 77
+    exit
+    if r2 == 0 goto miss
+    r3 = r2
+    r3 += -1
+    r1 = 1
+    ld_pseudo r2, 4, -5
+    r4 = 0
+    call 181
+    r0 = 0
+    exit
+  miss:
+    ldabsb 100
+    r0 = 5
+    exit`;
+  const res = same((engine, checked) => {
+    const p = new Runtime().load(engine, assemble(prog), { checked });
+    return [0n, 1n, 3n].map((d) => outcome(() => p.run({ args: [d] }).r0));
+  });
+  assert.deepEqual(res, ['0', '0', '0']);
+});
+
 const FOR_EACH = (fd: number): string => `
   r7 = 0
   *(u64 *)(r10 - 8) = r7

@@ -223,6 +223,7 @@ export function callHelperJs(rt: ContextRuntime, env: HelperEnv, id: number, pre
     res = f(BigInt.asUintN(64, args[0]), BigInt.asUintN(64, args[1]), BigInt.asUintN(64, args[2]),
       BigInt.asUintN(64, args[3]), BigInt.asUintN(64, args[4]), env);
   } catch (e) {
+    if (e === LDABS_EXIT) throw e; // an LD_ABS miss in a callback ends the whole run
     if (isBpfError(e)) throw e.withContext({ insn });
     const msg = e instanceof Error ? e.message : String(e);
     throw new BpfError('E_HELPER', `helper ${helperName(id)} failed: ${msg}`, { insn }, { cause: e });

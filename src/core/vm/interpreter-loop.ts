@@ -17,7 +17,7 @@ import {
   type ExecState, FRAME_WORDS, asFault, budgetExceeded, callDepthFault, callHelper, callxTarget, div32, div64,
   enterFrame, ldPacket, mul64, noExit, requireInit, slowAddress,
 } from './interpreter-state.js';
-import { setCallbackRunner } from './interpreter-state.js';
+import { LDABS_ABORT, setCallbackRunner } from './interpreter-state.js';
 import { atomic } from './interpreter-atomic.js';
 
 /** PAUSED: execute stopped at `limit` with the program still running. */
@@ -307,7 +307,7 @@ export function execute(st: ExecState, limit: number): number {
           R[1] = 0;
           if (v < 0) {
             R[0] = 0;
-            st.pc = pc - 1; st.steps = steps; st.depth = depth; st.done = true;
+            st.pc = pc - 1; st.steps = steps; st.depth = depth; st.done = true; st.ldAbsMiss = true;
             return EXITED;
           }
           R[0] = v | 0;
@@ -404,6 +404,11 @@ export function execute(st: ExecState, limit: number): number {
       }
     }
   } catch (e) {
+    if (e === LDABS_ABORT) { // a callback's LD_ABS miss: this run ends too, returning 0
+      R[0] = 0; R[1] = 0;
+      st.pc = pc - 1; st.steps = steps; st.depth = depth; st.done = true; st.ldAbsMiss = true;
+      return EXITED;
+    }
     // the fault's own insn is authoritative (a budget fault is raised before pc advances)
     st.pc = isBpfError(e) && e.context.insn !== undefined ? e.context.insn : pc - 1;
     st.steps = steps; st.depth = depth; st.done = true;

@@ -48,7 +48,16 @@ export interface ExecState {
   busy: boolean;
   /** frame whose exit ends the run: 0, or the frame of a callback run by a helper (runCallback) */
   base: number;
+  /** set when the run ended through an LD_ABS/LD_IND miss (r0 = 0), so a callback's miss ends its caller too */
+  ldAbsMiss: boolean;
 }
+
+/**
+ * LDABS_ABORT is thrown by runCallback when an LD_ABS/LD_IND miss ended the callback: the
+ * legacy semantics end the whole run returning 0, not just the callback (docs/semantics.md),
+ * so the helper that ran the callback is abandoned and the caller's loop exits in turn.
+ */
+export const LDABS_ABORT: unique symbol = Symbol('tsbpf.ldabs-abort');
 
 /** createState makes a fresh state for `prog` in `ctx`. */
 export function createState(prog: DecodedProgram, ctx: VmContext, checked: boolean): ExecState {
@@ -57,7 +66,7 @@ export function createState(prog: DecodedProgram, ctx: VmContext, checked: boole
     regs: new Int32Array(22),
     frames: new Int32Array(MAX_CALL_FRAMES * FRAME_WORDS),
     pc: 0, depth: 0, steps: 0, budget: DEFAULT_BUDGET,
-    regions: [], pktStart: 0, pktLen: -1, done: true, helperInsn: 0, busy: false, base: 0,
+    regions: [], pktStart: 0, pktLen: -1, done: true, helperInsn: 0, busy: false, base: 0, ldAbsMiss: false,
     env: undefined as unknown as HelperEnv,
   };
   (st as { env: HelperEnv }).env = {
@@ -85,6 +94,7 @@ export function resetState(st: ExecState, opts: RunOptions): void {
   st.pktStart = opts.packet?.start ?? 0;
   st.pktLen = opts.packet ? opts.packet.len : -1;
   st.done = false;
+  st.ldAbsMiss = false;
   if (st.checked) st.ctx.stack.resetFrame(0);
 }
 
@@ -273,6 +283,7 @@ export function runCallback(st: ExecState, target: number, args: readonly bigint
   } finally {
     st.steps = sub.steps;
   }
+  if (sub.ldAbsMiss) throw LDABS_ABORT;
   return getReg(sub.regs, 0);
 }
 
@@ -286,6 +297,7 @@ export function callHelper(st: ExecState, fn: HelperFn | undefined, id: number, 
   try {
     res = f(getReg(r, 1), getReg(r, 2), getReg(r, 3), getReg(r, 4), getReg(r, 5), st.env);
   } catch (e) {
+    if (e === LDABS_ABORT) throw e;
     if (isBpfError(e)) throw e.withContext({ insn });
     const msg = e instanceof Error ? e.message : String(e);
     throw new BpfError('E_HELPER', `helper ${helperName(id)} failed: ${msg}`, { insn }, { cause: e });
