@@ -23,10 +23,13 @@ int xdp_trim(struct xdp_md *ctx)
   data = (unsigned char *)(long)ctx->data;
   end = (unsigned char *)(long)ctx->data_end;
   meta = (unsigned int *)(long)ctx->data_meta;
-  if ((unsigned char *)(meta + 1) > data || data + 64 > end)
+  /* the last two bytes are addressed from data, bounds-checked: the verifier refuses any
+   * access through data_end itself */
+  unsigned char *tail = data + (target - 2);
+  if ((unsigned char *)(meta + 1) > data || data + 64 > end || tail + 2 > end)
     return XDP_ABORTED;
-  end[-2] = *meta >> 8;
-  end[-1] = *meta;
+  tail[0] = *meta >> 8;
+  tail[1] = *meta;
   return bpf_redirect(len > 96 ? 2 : 3, 0);
 }
 

@@ -128,6 +128,16 @@ const registers: Case[] = [
 const pointers: Case[] = [
   bad('deref scalar', 'INVALID_MEM_ACCESS', 'r1 = 0\n r0 = *(u64 *)(r1 + 0)\n exit'),
   bad('deref pkt_end', 'INVALID_MEM_ACCESS', `${PKT}\n r0 = *(u8 *)(r3 + 0)\n exit`),
+  // a store at data_end - 2 after proving the packet holds 64 bytes: still an access through
+  // pkt_end, which the kernel never allows (the first xdp_trim example did this)
+  bad('store via pkt_end after bounds check', 'INVALID_MEM_ACCESS', `${PKT}
+ r4 = r2
+ r4 += 64
+ if r4 > r3 goto +2
+ r5 = 1
+ *(u8 *)(r3 - 2) = r5
+ r0 = 0
+ exit`),
   bad('32-bit pointer add', 'PTR_ARITH', 'w1 += 1\n r0 = 0\n exit'),
   bad('pointer and', 'PTR_ARITH', 'r1 &= 0xff\n r0 = 0\n exit'),
   bad('pointer multiply', 'PTR_ARITH', 'r1 *= 2\n r0 = 0\n exit'),
