@@ -86,6 +86,17 @@ export function memoryCopy(c: Code): void {
 }
 
 /** fillCode: (ring, max) -> n. Template table at `table`: +0 next index, then {addr, len} entries from +8. */
+/**
+ * freeFrame emits "give the frame of ring slot `slot` back to the pool": its index is pushed on
+ * the pool's free stack at local `top`, which is incremented (the caller stores it back).
+ */
+export function freeFrame(c: Code, pool: FramePool, slot: number, top: number): void {
+  c.get(top).i32(2).op(Op.i32_shl);
+  c.get(slot).mem(Op.i32_load, 2, RING_HDR).i32(pool.base).op(Op.i32_sub).i32(pool.shift).op(Op.i32_shr_u);
+  c.mem(Op.i32_store, 2, pool.addr + POOL_HDR);
+  c.get(top).i32(1).op(Op.i32_add).set(top);
+}
+
 function fillCode(shared: boolean, pool: FramePool, table: number, ntmpl: number): Code {
   const c = new Code(2);
   const ring = 0, max = 1;
@@ -135,10 +146,7 @@ function sinkCode(shared: boolean, pool: FramePool, acc: number): Code {
   c.get(k).get(n).op(Op.i32_ge_u, Op.br_if).u32(1);
   c.get(head).get(k).op(Op.i32_add).get(mask).op(Op.i32_and).i32(3).op(Op.i32_shl).get(ring).op(Op.i32_add).set(slot);
   c.get(bytes).get(slot).mem(Op.i32_load, 2, RING_HDR + 4).op(Op.i64_extend_i32_u, Op.i64_add).set(bytes);
-  c.get(top).i32(2).op(Op.i32_shl);
-  c.get(slot).mem(Op.i32_load, 2, RING_HDR).i32(pool.base).op(Op.i32_sub).i32(pool.shift).op(Op.i32_shr_u);
-  c.mem(Op.i32_store, 2, pool.addr + POOL_HDR);
-  c.get(top).i32(1).op(Op.i32_add).set(top);
+  freeFrame(c, pool, slot, top);
   c.get(k).i32(1).op(Op.i32_add).set(k);
   c.br(0).end().end();
   c.i32(0).get(top).mem(Op.i32_store, 2, pool.addr + POOL_TOP);

@@ -13,7 +13,7 @@ import type { AddressSpace } from '../../core/vm/memory.js';
 import { POOL_HDR, POOL_TOP, RING_HDR, RING_HEAD, RING_MASK, RING_TAIL, XDP_PACKET_HEADROOM } from '../dataplane/layout.js';
 import type { FramePool } from '../dataplane/pool.js';
 import { Ring } from '../dataplane/ring.js';
-import { memoryCopy, publish, ringIndex } from '../dataplane/gen-wasm.js';
+import { freeFrame, memoryCopy, publish, ringIndex } from '../dataplane/gen-wasm.js';
 
 /** CHAN_BUF / CHAN_SHIFT: words of the ring header's read-only line holding the buffer area address and log2(buffer size). */
 export const CHAN_BUF = RING_MASK + 4, CHAN_SHIFT = RING_MASK + 8;
@@ -101,11 +101,7 @@ function putCode(shared: boolean, pool: FramePool): Code {
   memoryCopy(c);
   c.get(cslot).get(dst).mem(Op.i32_store, 2, RING_HDR);
   c.get(cslot).get(len).mem(Op.i32_store, 2, RING_HDR + 4);
-  // free the frame: push its index on the pool's stack
-  c.get(top).i32(2).op(Op.i32_shl);
-  c.get(slot).mem(Op.i32_load, 2, RING_HDR).i32(pool.base).op(Op.i32_sub).i32(pool.shift).op(Op.i32_shr_u);
-  c.mem(Op.i32_store, 2, pool.addr + POOL_HDR);
-  c.get(top).i32(1).op(Op.i32_add).set(top);
+  freeFrame(c, pool, slot, top);
   c.get(k).i32(1).op(Op.i32_add).set(k);
   c.br(0).end().end();
   c.i32(0).get(top).mem(Op.i32_store, 2, pool.addr + POOL_TOP);
