@@ -514,6 +514,8 @@ const memory: Case[] = [
   bad('skb_load_bytes zero length', 'HELPER_SIZE', 'r2 = 0\n r3 = r10\n r3 += -8\n r4 = 0\n call 26\n r0 = 0\n exit', 'sched_cls'),
   bad('negative helper size', 'HELPER_SIZE', 'r1 = r10\n r1 += -8\n r2 = -1\n r3 = 0\n call 113\n r0 = 0\n exit'),
   ok('probe_read_kernel of zero bytes', 'r1 = r10\n r1 += -8\n r2 = 0\n r3 = 0\n call 113\n r0 = 0\n exit'),
+  bad('zero bytes above the frame top', 'STACK_OUT_OF_BOUNDS', 'r1 = r10\n r1 += 4\n r2 = 0\n r3 = 0\n call 113\n r0 = 0\n exit'),
+  bad('zero bytes to a NULL pointer', 'HELPER_ARG', 'r1 = 0\n r2 = 0\n r3 = 0\n call 113\n r0 = 0\n exit'),
   bad('tail_call with a scalar ctx', 'HELPER_ARG', 'r1 = 0\n ld_pseudo r2, 1, 4\n r3 = 0\n call 12\n r0 = 0\n exit'),
   ok('csum_diff over the packet', `${PKT}\n r4 = r2\n r4 += 8\n if r4 > r3 goto out\n r1 = r2\n r2 = 8\n r3 = 0\n r4 = 0\n r5 = 0\n call 28\nout:\n r0 = 0\n exit`),
   ok('map update with key and value in the packet', `${PKT}\n r4 = r2\n r4 += 8\n if r4 > r3 goto out\n r3 = r2\n ld_pseudo r1, 1, 1\n r4 = 0\n call 2\nout:\n r0 = 0\n exit`),

@@ -20,6 +20,11 @@ export interface FuzzRegression {
 /** FUZZ_REGRESSIONS are the programs the long runs reported. */
 export const FUZZ_REGRESSIONS: FuzzRegression[] = [
   {
+    target: 'verifier-kernel', seed: 1136, progType: 'xdp',
+    why: 'a zero-sized probe_read_kernel into r10 + 4 (the kernel checks the stack bounds with size 0: invalid write to stack R1 off=4 size=0)',
+    hex: 'bfa10000000000000701000004000000b702000000000000b7030000000000008500000071000000b7000000000000009500000000000000',
+  },
+  {
     target: 'verifier-kernel', seed: 3645, progType: 'xdp', why: 'an atomic on a spilled pointer (the kernel: invalid size of register fill)',
     hex: '61120000000000006113040000000000bf2900000000000007020000a00000002d325700000000001801000000000000'
     + '00000000000000007b1af8ff00000000180100000000000000000000000000007b1af0ff000000001801000000000000'

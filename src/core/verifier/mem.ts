@@ -215,7 +215,8 @@ export interface MemArg { regno: number; sizeMin: number; sizeMax: number; write
  */
 export function helperMem(v: Verifier, st: VState, m: MemArg): void {
   const reg = v.readReg(st, m.regno);
-  if (m.sizeMax === 0) return;
+  // a zero size still needs a valid pointer: the kernel checks the bounds with size 0 (a stack
+  // pointer at or above the frame top is refused)
   if (reg.nullable) reject('HELPER_ARG', `R${m.regno} type=${typeName(reg)} expected=fp, pkt, map_value, mem`);
   switch (reg.type) {
     case RegType.PTR_TO_STACK: {
