@@ -57,6 +57,8 @@ export interface Checkpoint {
   /** times the state did / did not cover a state compared with it (eviction heuristic) */
   hit: number;
   miss: number;
+  /** times it differed from a state reaching it while still being explored (loop detection) */
+  loopMiss: number;
 }
 
 /** Trail is the path of instructions that led to a state (for the level-1 log). */

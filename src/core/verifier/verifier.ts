@@ -31,6 +31,8 @@ interface Explored { done: Checkpoint[]; byKey: Map<number, Checkpoint[]>; count
 
 /** DEFAULT_INSN_LIMIT is the kernel's BPF_COMPLEXITY_LIMIT_INSNS. */
 export const DEFAULT_INSN_LIMIT = 1_000_000;
+/** LOOP_MISS_LIMIT is how many times a state still being explored may differ before it stops being compared. */
+const LOOP_MISS_LIMIT = 64;
 
 /** VerifierConfig is what the explorer needs (see VerifyOptions in index.ts). */
 export interface VerifierConfig {
@@ -218,16 +220,22 @@ export class Verifier {
     // some state saved here may still be explored (we are in a loop): is this one identical to it?
     const looping = ex.count > ex.done.length;
     const key = looping ? stateKey(st, live) : 0;
-    for (const cp of looping ? ex.byKey.get(key) ?? [] : []) {
-      if (cp.branches === 0) continue;
-      if (statesEqual(cp.state, st, live, true)) {
+    const bucket = looping ? ex.byKey.get(key) : undefined;
+    for (let k = 0; bucket !== undefined && k < bucket.length; k++) {
+      const cp = bucket[k];
+      if (cp.branches !== 0 && statesEqual(cp.state, st, live, true)) {
         // a callback coming back to the same state has converged; anything else loops forever
         if (top.callback !== null && top.callback.entry === st.pc) return true;
         reject('INFINITE_LOOP', `infinite loop detected at insn ${st.pc}`);
       }
+      // completed states, and ones that keep differing, leave the bucket (as the kernel evicts
+      // states that miss 64 times): without this a loop that never repeats a state exactly but
+      // keeps one fingerprint compared each visit with every state saved before, quadratically.
+      // Only the loop detection can miss; the instruction limit still ends such a loop.
+      if (cp.branches === 0 || ++cp.loopMiss > LOOP_MISS_LIMIT) bucket.splice(k--, 1);
     }
     if (!this.saveHere(st, top, looping)) return false;
-    const cp: Checkpoint = { state: copyState(st), branches: 1, parent: st.parent, hit: 0, miss: 0 };
+    const cp: Checkpoint = { state: copyState(st), branches: 1, parent: st.parent, hit: 0, miss: 0, loopMiss: 0 };
     const k = looping ? key : stateKey(st, live);
     const same = ex.byKey.get(k);
     if (same) same.push(cp);
