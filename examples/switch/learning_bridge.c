@@ -52,8 +52,13 @@ int learning_bridge(struct xdp_md *ctx)
   __builtin_memcpy(dst.a, data, 6);
   __builtin_memcpy(src.a, data + 6, 6);
   __u32 in = ctx->ingress_ifindex;
-  if (!(src.a[0] & 1))
-    bpf_map_update_elem(&mac_table, &src, &in, BPF_ANY);
+  /* learn only what is new or moved: a lookup is lock-free, an update takes the map's lock,
+   * so re-writing a known MAC on every frame would serialise the workers */
+  if (!(src.a[0] & 1)) {
+    __u32 *known = bpf_map_lookup_elem(&mac_table, &src);
+    if (!known || *known != in)
+      bpf_map_update_elem(&mac_table, &src, &in, BPF_ANY);
+  }
   __u32 *out = bpf_map_lookup_elem(&mac_table, &dst);
   if (out && *out != in)
     return bpf_redirect_map(&tx_ports, *out, 0);
