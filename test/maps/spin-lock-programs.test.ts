@@ -19,6 +19,7 @@ import * as cmd from '../../src/core/runtime/commands.js';
 import { mapLookupBatch, mapUpdateBatch } from '../../src/core/runtime/batch.js';
 import { errnoOf } from './kernel-util.js';
 import { lockValueBtf } from './btf-blob.js';
+import { lookupKey0, LOCKED_COUNT } from '../asm-snippets.js';
 
 const engines: Array<[string, Engine, boolean]> = [
   ['interp checked', interpreter, true], ['interp trusted', interpreter, false],
@@ -46,12 +47,7 @@ function prog(fd: number): string {
   return `
     r6 = r1
     r8 = r2
-    r1 = 0
-    *(u32 *)(r10 - 4) = r1
-    r2 = r10
-    r2 += -4
-    ld_pseudo r1, 1, ${fd}
-    call 1
+    ${lookupKey0(fd)}
     if r0 == 0 goto none
     r7 = r0
     if r6 == 1 goto lock_only
@@ -59,18 +55,7 @@ function prog(fd: number): string {
     if r6 == 3 goto twice
     if r6 == 4 goto misaligned
     if r6 == 5 goto update
-    r1 = r7
-    r1 += 8
-    call 93
-    r1 = *(u64 *)(r7 + 0)
-    r1 += 1
-    *(u64 *)(r7 + 0) = r1
-    r2 = *(u64 *)(r7 + 16)
-    r2 += r1
-    *(u64 *)(r7 + 16) = r2
-    r1 = r7
-    r1 += 8
-    call 94
+    ${LOCKED_COUNT}
     r0 = *(u64 *)(r7 + 0)
     exit
   lock_only:

@@ -11,6 +11,7 @@ import * as cmd from '../../src/core/runtime/commands.js';
 import { BPF_F_LOCK } from '../../src/core/maps/layout.js';
 import { WorkerPool } from '../../src/node/workers/index.js';
 import { lockValueBtf } from '../maps/btf-blob.js';
+import { lookupKey0, LOCKED_COUNT } from '../asm-snippets.js';
 
 const BTF = lockValueBtf();
 const RUNS = { jit: 20000, interp: 4000 };
@@ -18,26 +19,10 @@ const u32 = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffe
 
 function program(fd: number): string {
   return `
-    r1 = 0
-    *(u32 *)(r10 - 4) = r1
-    r2 = r10
-    r2 += -4
-    ld_pseudo r1, 1, ${fd}
-    call 1
+    ${lookupKey0(fd)}
     if r0 == 0 goto out
     r7 = r0
-    r1 = r7
-    r1 += 8
-    call 93
-    r1 = *(u64 *)(r7 + 0)
-    r1 += 1
-    *(u64 *)(r7 + 0) = r1
-    r2 = *(u64 *)(r7 + 16)
-    r2 += r1
-    *(u64 *)(r7 + 16) = r2
-    r1 = r7
-    r1 += 8
-    call 94
+    ${LOCKED_COUNT}
   out:
     r0 = 0
     exit`;

@@ -12,6 +12,7 @@ import {
   BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY,
 } from '../../src/core/maps/layout.js';
 import { WorkerPool } from '../../src/node/workers/index.js';
+import { lookupKey0 } from '../asm-snippets.js';
 
 const u32 = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffer);
 const u64At = (b: Uint8Array, off = 0): bigint => new DataView(b.buffer, b.byteOffset).getBigUint64(off, true);
@@ -21,12 +22,7 @@ const RUNS = { jit: 20000, interp: 5000 };
 /** atomics: count[0] += 1 (DW add), count[1] += 2 (W add, fetch), count[2] via a CMPXCHG loop. */
 function atomicsProgram(fd: number): string {
   return `
-    r1 = 0
-    *(u32 *)(r10 - 4) = r1
-    r2 = r10
-    r2 += -4
-    ld_pseudo r1, 1, ${fd}
-    call 1
+    ${lookupKey0(fd)}
     if r0 == 0 goto out
     r6 = r0
     r1 = 1
@@ -70,12 +66,7 @@ for (const n of [2, 4]) {
 /** percpu: slot[cpu].count += 1 (plain, not atomic), slot.cpu = bpf_get_smp_processor_id(). */
 function perCpuProgram(fd: number): string {
   return `
-    r1 = 0
-    *(u32 *)(r10 - 4) = r1
-    r2 = r10
-    r2 += -4
-    ld_pseudo r1, 1, ${fd}
-    call 1
+    ${lookupKey0(fd)}
     if r0 == 0 goto out
     r6 = r0
     r1 = *(u64 *)(r6 + 0)
@@ -117,12 +108,7 @@ for (const n of [2, 4]) {
  */
 function churnProgram(seq: number, h: number): string {
   return `
-    r1 = 0
-    *(u32 *)(r10 - 4) = r1
-    r2 = r10
-    r2 += -4
-    ld_pseudo r1, 1, ${seq}
-    call 1
+    ${lookupKey0(seq)}
     if r0 == 0 goto fail
     r7 = *(u64 *)(r0 + 0)
     r1 = r7
@@ -223,12 +209,7 @@ for (const n of [2, 4]) {
 function writerProgram(h: number, seq: number): string {
   const stores = [...Array(8).keys()].map((w) => `*(u64 *)(r10 - ${72 - w * 8}) = r6`).join('\n    ');
   return `
-    r1 = 0
-    *(u32 *)(r10 - 4) = r1
-    r2 = r10
-    r2 += -4
-    ld_pseudo r1, 1, ${seq}
-    call 1
+    ${lookupKey0(seq)}
     if r0 == 0 goto out
     r7 = *(u64 *)(r0 + 0)
     r1 = r7
